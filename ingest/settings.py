@@ -1,0 +1,91 @@
+"""The one typed configuration object for every layer of Ethos.
+
+It lives in the lowest layer (`ingest`) so that `assistant` and `ui` can share it
+without importing upwards. Every field can be set from the environment with the
+`ETHOS_` prefix (e.g. `ETHOS_DATA_DIR`, `ETHOS_CHROMA_HOST`); nothing deeper in
+the code reads the environment itself — a `Settings` instance is passed in.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+Role = Literal["staff", "governor", "admin"]
+
+#: Which document audiences each role may read. Governors approve staff policies,
+#: so they see staff documents too; staff never see governor-only papers.
+DEFAULT_ROLE_AUDIENCES: dict[str, list[str]] = {
+    "staff": ["all", "staff"],
+    "governor": ["all", "staff", "governors"],
+    "admin": ["all", "staff", "governors"],
+}
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ETHOS_", env_file=".env", extra="ignore")
+
+    # --- storage -----------------------------------------------------------
+    data_dir: Path = Path("data")
+    corpus_dir: Path = Path("corpora/demo")
+    corpus_name: str = "demo"
+    collection: str = "ethos_chunks"
+    chroma_host: str | None = None  # set → talk to a `chroma run` server
+    chroma_port: int = 8000
+
+    # --- embedding & chunking ----------------------------------------------
+    embed_model: str = "minilm"  # "minilm", "mpnet", or a path to a sentence-transformers dir
+    embed_batch_size: int = 64
+    chunk_tokens: int = 200  # body tokens; title/section prefix must fit in the rest of 256
+    prefix_tokens: int = 48
+
+    # --- retrieval ------------------------------------------------------------
+    top_k: int = 6
+    candidate_k: int = 30  # per-retriever depth before fusion
+    fusion_mode: Literal["rrf", "zscore", "relative"] = "rrf"
+    dense_weight: float = 0.5
+    bm25_weight: float = 0.5
+    rrf_k: int = 60
+
+    # --- answering ----------------------------------------------------------
+    refusal_threshold: float = 0.35  # calibrated in evals/calibration.md
+    max_answer_sentences: int = 4
+    llm_base_url: str | None = None  # OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
+    llm_model: str = "llama3.1"
+    llm_api_key: str = "not-needed"
+    llm_gguf_path: Path | None = None  # local GGUF via llama-cpp-python (optional extra)
+    llm_timeout_s: float = 120.0
+
+    # --- access -----------------------------------------------------------------
+    api_keys_file: Path | None = None  # TOML: [keys] "<key>" = "staff" | "governor" | "admin"
+    api_keys: dict[str, Role] = Field(default_factory=dict)
+    default_role: Role | None = "admin"  # role for requests without a key; None → 401
+    role_audiences: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_AUDIENCES))
+    max_upload_mb: int = 25
+
+    # --- serving --------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = 8000
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "ethos.sqlite3"
+
+    @property
+    def docstore_path(self) -> Path:
+        return self.data_dir / "docstore.json"
+
+    @property
+    def bm25_dir(self) -> Path:
+        return self.data_dir / "bm25"
+
+    def audiences_for(self, role: str) -> list[str]:
+        """Audiences a role may read; an unknown role sees only public (`all`) documents."""
+        return list(self.role_audiences.get(role, ["all"]))
