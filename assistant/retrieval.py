@@ -1,0 +1,149 @@
+"""Hybrid retrieval: Chroma dense search + persisted BM25, fused, with access enforced inside.
+
+Both retrievers get the principal's audience (and the request's filters) before
+they search — as a Chroma `where` clause and as a BM25 weight mask — so a chunk
+the role may not read never becomes a candidate, and so can never surface in
+evidence, citations or counts. The fusion is llama-index's `QueryFusionRetriever`
+with one query (no LLM rewriting), extended with weighted RRF and z-score fusion.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from typing import Literal
+
+from llama_index.core.llms import MockLLM
+from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
+from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
+from llama_index.retrievers.bm25 import BM25Retriever
+
+from assistant.knowledge import KnowledgeBase
+from assistant.models import Evidence, Filters, Principal, RetrievalResult
+from ingest.nodes import node_to_chunk
+from ingest.settings import Settings
+
+Mode = Literal["hybrid", "dense", "bm25"]
+
+
+class HybridFusionRetriever(QueryFusionRetriever):
+    """llama-index fusion with weights honoured by every mode and de-duplication by chunk id."""
+
+    def __init__(self, retrievers: list[BaseRetriever], weights: list[float], fusion: str, rrf_k: int, top_k: int):
+        super().__init__(
+            retrievers, llm=MockLLM(), num_queries=1, use_async=False,
+            similarity_top_k=top_k, retriever_weights=weights,
+        )
+        self.fusion, self.rrf_k = fusion, rrf_k
+
+        self.runs: list[list[NodeWithScore]] = []  # per-retriever results, kept for score attribution
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        self.runs = [r.retrieve(query_bundle) for r in self._retrievers]
+        return fuse(self.runs, self._retriever_weights, self.fusion, self.rrf_k)[: self.similarity_top_k]
+
+
+def fuse(runs: list[list[NodeWithScore]], weights: list[float], mode: str, rrf_k: int = 60) -> list[NodeWithScore]:
+    """Combine ranked lists. `rrf`: weighted reciprocal rank; `zscore`: weighted standardised
+    scores shifted so a list's worst is 0 (a chunk missing from a list scores as its worst);
+    `relative`: min-max."""
+    fused: dict[str, float] = {}
+    nodes: dict[str, NodeWithScore] = {}
+    for run, weight in zip(runs, weights):
+        if not run:
+            continue
+        scores = [n.score or 0.0 for n in run]
+        if mode == "zscore":
+            mu, sd = statistics.fmean(scores), statistics.pstdev(scores) or 1.0
+            norm = [(s - mu) / sd for s in scores]
+            floor = min(norm)
+        elif mode == "relative":
+            lo, hi = min(scores), max(scores)
+            norm = [(s - lo) / ((hi - lo) or 1.0) for s in scores]
+            floor = 0.0
+        else:
+            norm = [1.0 / (rrf_k + rank + 1) for rank in range(len(run))]
+            floor = 0.0
+        for n, value in zip(run, norm):
+            nodes.setdefault(n.node.node_id, n)
+            fused[n.node.node_id] = fused.get(n.node.node_id, 0.0) + weight * (value - floor)
+    order = sorted(fused, key=fused.get, reverse=True)
+    return [NodeWithScore(node=nodes[i].node, score=fused[i]) for i in order]
+
+
+class Retriever:
+    """Question in, ranked Evidence out, for one principal and optional filters."""
+
+    def __init__(self, kb: KnowledgeBase, settings: Settings) -> None:
+        self.kb, self.settings = kb, settings
+
+    def retrieve(
+        self,
+        query: str,
+        principal: Principal,
+        filters: Filters | None = None,
+        top_k: int | None = None,
+        mode: Mode = "hybrid",
+    ) -> RetrievalResult:
+        started = time.perf_counter()
+        top_k = top_k or self.settings.top_k
+        retrievers, weights = [], []
+        if mode in ("hybrid", "dense"):
+            retrievers.append(self._dense(principal, filters))
+            weights.append(self.settings.dense_weight)
+        keyword = self._keyword(principal, filters) if mode in ("hybrid", "bm25") else None
+        if keyword is not None:
+            retrievers.append(keyword)
+            weights.append(self.settings.bm25_weight)
+        if not retrievers:
+            return RetrievalResult(query)
+        fusion = HybridFusionRetriever(retrievers, weights, self.settings.fusion_mode, self.settings.rrf_k, top_k)
+        fused = fusion.retrieve(QueryBundle(query))
+        runs = fusion.runs
+        dense_scores = {n.node.node_id: n.score for n in runs[0]} if mode != "bm25" else {}
+        bm25_scores = {n.node.node_id: n.score for n in runs[-1]} if keyword is not None else {}
+        evidence = []
+        for rank, n in enumerate(fused):
+            chunk = node_to_chunk(n.node)
+            if chunk.audience not in principal.audiences:  # defence in depth; filtered above
+                continue
+            evidence.append(
+                Evidence(chunk, n.score or 0.0, dense_scores.get(n.node.node_id),
+                         bm25_scores.get(n.node.node_id), rank)
+            )
+        return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000})
+
+    def _dense(self, principal: Principal, filters: Filters | None) -> BaseRetriever:
+        return self.kb.vector_index.as_retriever(
+            similarity_top_k=self.settings.candidate_k, filters=_metadata_filters(principal, filters)
+        )
+
+    def _keyword(self, principal: Principal, filters: Filters | None) -> BaseRetriever | None:
+        keyword = self.kb.keyword
+        if keyword is None:
+            return None
+        mask = keyword.mask(principal.audiences, filters)
+        if not mask.any():
+            return None
+        return _PositiveBM25(
+            existing_bm25=keyword.retriever.bm25,
+            similarity_top_k=min(self.settings.candidate_k, int(mask.sum())),
+            corpus_weight_mask=mask.astype(int).tolist(),
+        )
+
+
+class _PositiveBM25(BM25Retriever):
+    """bm25s pads its top-k with zero-scored (masked-out or non-matching) chunks: drop them."""
+
+    def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
+        return [n for n in super()._retrieve(query_bundle) if (n.score or 0.0) > 0.0]
+
+
+def _metadata_filters(principal: Principal, filters: Filters | None) -> MetadataFilters:
+    parts = [MetadataFilter(key="audience", value=list(principal.audiences), operator=FilterOperator.IN)]
+    for key in ("organisation", "doc_type", "doc_id"):
+        wanted = getattr(filters, key, None) if filters else None
+        if wanted:
+            parts.append(MetadataFilter(key=key, value=list(wanted), operator=FilterOperator.IN))
+    return MetadataFilters(filters=parts)

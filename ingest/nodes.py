@@ -1,0 +1,144 @@
+"""Bridges between Ethos's domain objects and llama-index nodes.
+
+The ingestion pipeline, Chroma store and BM25 retriever all speak llama-index
+nodes; the rest of Ethos speaks `Document` and `Chunk`. Keeping the mapping in
+one module means metadata names are defined once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime, timezone
+from typing import Any
+
+from llama_index.core.schema import (
+    BaseNode,
+    Document as LlamaDocument,
+    MetadataMode,
+    NodeRelationship,
+    RelatedNodeInfo,
+    TextNode,
+    TransformComponent,
+)
+
+from ingest.chunking import TokenCounter, chunk_document
+from ingest.models import SECTION_SEP, Block, Chunk, Document, DocumentMeta, Page
+
+#: Only this is embedded with the text ("title | section", cut to fit the model's window);
+#: everything else is for filtering and citing, and is never quoted.
+EMBED_KEYS = ("context",)
+
+
+def to_llama_document(doc: Document, source_hash: str) -> LlamaDocument:
+    """The pipeline's unit of work; page structure travels in metadata, hidden from embedding."""
+    meta: dict[str, Any] = asdict(doc.meta) | {
+        "format": doc.format,
+        "file_hash": doc.file_hash,
+        "source_hash": source_hash,
+        "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "pages": [
+            {"number": p.number, "text": p.text, "blocks": [_block_dict(b) for b in p.blocks]}
+            for p in doc.pages
+        ],
+    }
+    hidden = list(meta)
+    return LlamaDocument(
+        id_=doc.meta.doc_id,
+        text=doc.text,
+        metadata=meta,
+        excluded_embed_metadata_keys=hidden,
+        excluded_llm_metadata_keys=hidden,
+    )
+
+
+def from_llama_document(node: BaseNode) -> Document:
+    meta = node.metadata
+    fields = DocumentMeta.__dataclass_fields__
+    return Document(
+        meta=DocumentMeta(**{k: meta[k] for k in fields if k in meta}),
+        pages=[
+            Page(p["number"], p["text"], [_block_from(b, p["text"]) for b in p["blocks"]])
+            for p in meta["pages"]
+        ],
+        file_hash=meta["file_hash"],
+        format=meta["format"],
+    )
+
+
+class StructureChunker(TransformComponent):
+    """llama-index transform: Ethos documents in, verbatim single-page TextNodes out."""
+
+    count_tokens: Any
+    max_tokens: int = 200
+    prefix_tokens: int = 48
+
+    def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
+        out: list[BaseNode] = []
+        for node in nodes:
+            doc = from_llama_document(node)
+            for chunk in chunk_document(doc, self.count_tokens, self.max_tokens):
+                out.append(chunk_to_node(chunk, self._prefix(chunk), ref_doc=node))
+        return out
+
+    def _prefix(self, chunk: Chunk) -> str:
+        words = f"{chunk.title} | {chunk.section}".split(" ")
+        while len(words) > 1 and self.count_tokens(" ".join(words)) > self.prefix_tokens:
+            words = words[: max(1, len(words) * 3 // 4)]
+        return " ".join(words)
+
+
+def chunk_to_node(chunk: Chunk, prefix: str | None = None, ref_doc: BaseNode | None = None) -> TextNode:
+    metadata = {
+        "context": prefix if prefix is not None else f"{chunk.title} | {chunk.section}",
+        "title": chunk.title,
+        "section": chunk.section,
+        "doc_id": chunk.doc_id,
+        "organisation": chunk.organisation,
+        "doc_type": chunk.doc_type,
+        "audience": chunk.audience,
+        "source_path": chunk.source_path,
+        "page": chunk.page,
+        "start": chunk.start,
+        "end": chunk.end,
+        "content_hash": chunk.content_hash,
+    }
+    node = TextNode(
+        id_=chunk.chunk_id,
+        text=chunk.text,
+        metadata=metadata,
+        excluded_embed_metadata_keys=[k for k in metadata if k not in EMBED_KEYS],
+        excluded_llm_metadata_keys=[k for k in metadata if k not in EMBED_KEYS],
+        metadata_template="{value}",
+        text_template="{metadata_str}\n{content}",
+    )
+    if ref_doc is not None:
+        node.relationships[NodeRelationship.SOURCE] = RelatedNodeInfo(node_id=ref_doc.node_id)
+    return node
+
+
+def node_to_chunk(node: BaseNode) -> Chunk:
+    m = node.metadata
+    section = m.get("section") or ""
+    return Chunk(
+        chunk_id=node.node_id,
+        doc_id=m["doc_id"],
+        text=node.get_content(metadata_mode=MetadataMode.NONE),
+        page=int(m["page"]),
+        start=int(m["start"]),
+        end=int(m["end"]),
+        section_path=tuple(section.split(SECTION_SEP)) if section else (),
+        title=m.get("title", ""),
+        organisation=m.get("organisation", ""),
+        doc_type=m.get("doc_type", ""),
+        audience=m.get("audience", "all"),
+        source_path=m.get("source_path", ""),
+    )
+
+
+def _block_dict(b: Block) -> dict[str, Any]:
+    return {"kind": b.kind, "start": b.start, "end": b.end, "section": list(b.section_path), "level": b.level}
+
+
+def _block_from(d: dict[str, Any], page_text: str) -> Block:
+    text = page_text[d["start"] : d["end"]]
+    return Block(d["kind"], text, d["start"], d["end"], tuple(d["section"]), d["level"])

@@ -1,0 +1,109 @@
+"""Where chunks live: Chroma (dense), a persisted BM25 index (keywords), and the docstore.
+
+Chroma is the source of truth for chunks; the BM25 index is derived from it after
+each ingest and stamped with a fingerprint of what it was built from, so a
+reader can tell a stale or half-written index and rebuild it instead of serving
+wrong results. The docstore holds one entry per document (its page texts and
+metadata) and is written atomically, so a killed run never leaves it corrupt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+from llama_index.core.storage.docstore import SimpleDocumentStore
+from llama_index.retrievers.bm25 import BM25Retriever
+from llama_index.vector_stores.chroma import ChromaVectorStore
+
+from ingest.settings import Settings
+
+FINGERPRINT_FILE = "ethos_fingerprint.json"
+
+
+def chroma_client(settings: Settings) -> Any:
+    """Embedded on-disk Chroma by default; a real `chroma run` server when a host is set."""
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_host:
+        return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
+    settings.chroma_path.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def chroma_collection(client: Any, settings: Settings) -> Any:
+    # embedding_function=None: Chroma must never fall back to its default ONNX embedder,
+    # which would try to download a model. Ethos always passes its own vectors.
+    return client.get_or_create_collection(
+        settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"}
+    )
+
+
+def vector_store(collection: Any) -> ChromaVectorStore:
+    return ChromaVectorStore(chroma_collection=collection)
+
+
+def chroma_fingerprint(collection: Any, page: int = 5000) -> str:
+    """Digest of every chunk id in Chroma: what the BM25 index must have been built from."""
+    digest = hashlib.sha256()
+    ids: list[str] = []
+    offset = 0
+    while True:
+        batch = collection.get(include=[], limit=page, offset=offset)["ids"]
+        ids.extend(batch)
+        if len(batch) < page:
+            break
+        offset += page
+    for chunk_id in sorted(ids):
+        digest.update(chunk_id.encode())
+    return f"{len(ids)}:{digest.hexdigest()[:24]}"
+
+
+def all_nodes(store: ChromaVectorStore) -> list:
+    return store.get_nodes(node_ids=None) if store._collection.count() else []  # noqa: SLF001
+
+
+def build_bm25(store: ChromaVectorStore, collection: Any, path: Path) -> BM25Retriever | None:
+    """Rebuild the keyword index from Chroma and swap it in atomically."""
+    nodes = all_nodes(store)
+    fingerprint = chroma_fingerprint(collection)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        shutil.rmtree(path)
+    if not nodes:
+        return None
+    retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10)
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".bm25-"))
+    retriever.persist(str(tmp))
+    (tmp / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
+    os.replace(tmp, path)
+    return retriever
+
+
+def load_bm25(path: Path, expected_fingerprint: str) -> BM25Retriever | None:
+    """The persisted index if it matches Chroma; None when missing or stale."""
+    stamp = path / FINGERPRINT_FILE
+    if not stamp.exists():
+        return None
+    if json.loads(stamp.read_text()).get("fingerprint") != expected_fingerprint:
+        return None
+    return BM25Retriever.from_persist_dir(str(path))
+
+
+def load_docstore(path: Path) -> SimpleDocumentStore:
+    return SimpleDocumentStore.from_persist_path(str(path)) if path.exists() else SimpleDocumentStore()
+
+
+def persist_docstore(docstore: SimpleDocumentStore, path: Path) -> None:
+    """Write to a temporary file then rename: a kill mid-write leaves the old file intact."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".docstore-", suffix=".json")
+    os.close(fd)
+    docstore.persist(tmp)
+    os.replace(tmp, path)

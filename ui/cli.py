@@ -1,0 +1,77 @@
+"""The `ethos` command: ingest, serve, eval and housekeeping.
+
+The CLI is a user interface like the web app, so it lives in `ui/` and may import
+every layer below it. Each command builds one `Settings` and hands it down.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+
+app = typer.Typer(help="Ethos: answers from your trust's own documents, with citations.", no_args_is_help=True)
+console = Console()
+
+
+def _settings(**overrides) -> "Settings":  # noqa: F821
+    from ingest.settings import Settings
+
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})
+
+
+@app.command()
+def ingest(
+    path: Annotated[Path, typer.Argument(help="A corpus folder (or a single file)")],
+    corpus: Annotated[Optional[str], typer.Option(help="Corpus name (default: manifest name or folder name)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where indexes live")] = None,
+) -> None:
+    """Ingest a folder: new files added, changed files replaced, removed files dropped."""
+    from ingest.pipeline import Ingestor
+
+    if not path.exists():
+        console.print(f"[red]No such file or folder: {path}[/red]")
+        raise typer.Exit(2)
+    settings = _settings(data_dir=data_dir)
+    with console.status("Loading the embedding model…"):
+        ingestor = Ingestor(settings)
+    with Progress(
+        TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}"), console=console, transient=True,
+    ) as bar:
+        task = bar.add_task("files", total=None, current="")
+
+        def progress(name: str, done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done, current=name)
+
+        report = ingestor.ingest_corpus(path, corpus=corpus, progress=progress)
+    _print_report(report)
+    if report.count("failed") and not report.count("ingested") and not report.count("unchanged"):
+        raise typer.Exit(1)
+
+
+def _print_report(report) -> None:
+    table = Table(title="Ingest summary")
+    for col in ("file", "status", "chunks", "reason"):
+        table.add_column(col)
+    colours = {"ingested": "green", "unchanged": "dim", "removed": "yellow", "failed": "red"}
+    for f in report.files:
+        table.add_row(Path(f.path).name, f"[{colours[f.status]}]{f.status}[/]", str(f.chunks or ""), f.reason)
+    console.print(table)
+    console.print(
+        f"ingested {report.count('ingested')}, unchanged {report.count('unchanged')}, "
+        f"removed {report.count('removed')}, failed {report.count('failed')}; "
+        f"{report.chunks_added} chunks added in {report.seconds:.1f} s"
+    )
+
+
+if __name__ == "__main__":
+    app()
