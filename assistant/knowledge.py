@@ -15,7 +15,7 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.retrievers.bm25 import BM25Retriever
 
-from assistant.models import Filters, Principal
+from assistant.models import Evidence, Filters, Principal
 from ingest import store
 from ingest.manifest import Manifest, load_manifest
 from ingest.models import Page
@@ -135,6 +135,25 @@ class KnowledgeBase:
             if p["number"] == number:
                 return Page(p["number"], p["text"])
         return None
+
+    def outline(self, ev: "Evidence") -> list[tuple[str, int, int]]:
+        """Sibling sub-headings of the evidence's section: (heading text, page, offset).
+
+        Lets a list question ("what are the phases?") be answered by the document's own
+        structure when the items are headings rather than bullets.
+        """
+        path = ev.chunk.section_path
+        if len(path) < 2:
+            return []
+        node = self.ingestor.docstore.get_document(ev.chunk.doc_id, raise_error=False)
+        if node is None:
+            return []
+        out = []
+        for p in node.metadata["pages"]:
+            for b in p["blocks"]:
+                if b["kind"] == "heading" and tuple(b["section"][:-1]) == path[:-1]:
+                    out.append((p["text"][b["start"] : b["end"]], p["number"], b["start"]))
+        return out
 
     def manifest(self) -> Manifest:
         return load_manifest(self.settings.corpus_dir, self.settings.corpus_name)

@@ -1,0 +1,126 @@
+"""The answering service: question (+ history, filters, principal) → evidence → Answer.
+
+One `Assistant` per process: it holds the loaded embedder, index and optional
+LLM, and is safe to share between concurrent requests (no per-request state is
+stored on it). The API, the chat UI and the evals all call this, so they all
+see the same answers.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any, Literal
+
+import numpy as np
+
+from assistant.extractive import answer_extractive
+from assistant.followup import condense_without_llm
+from assistant.knowledge import KnowledgeBase
+from assistant.models import Answer, Evidence, Filters, Principal, Turn
+from assistant.retrieval import Mode, Retriever
+from ingest.embedding import encode
+from ingest.settings import Settings
+
+AnswerMode = Literal["auto", "extractive", "generative"]
+
+
+class Assistant:
+    def __init__(self, settings: Settings, kb: KnowledgeBase | None = None, llm: Any = None) -> None:
+        self.settings = settings
+        self.kb = kb or KnowledgeBase(settings)
+        self.retriever = Retriever(self.kb, settings)
+        if llm is None and (settings.llm_base_url or settings.llm_gguf_path):
+            from assistant.llm import build_llm
+
+            llm = build_llm(settings)
+        self.llm = llm
+
+    # -- building blocks ----------------------------------------------------------------
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return np.asarray(encode(self.kb.embedder, texts))
+
+    def condense(self, question: str, history: list[Turn]) -> str:
+        if not history:
+            return question
+        if self.llm is not None:
+            from assistant.llm import condense_with_llm
+
+            return condense_with_llm(self.llm, question, history)
+        return condense_without_llm(question, history)
+
+    def evidence(
+        self, query: str, principal: Principal, filters: Filters | None = None, mode: Mode = "hybrid"
+    ) -> tuple[list[Evidence], dict[str, float]]:
+        result = self.retriever.retrieve(query, principal, filters, mode=mode)
+        return result.evidence, result.timings
+
+    # -- answers ------------------------------------------------------------------------
+    def ask(
+        self,
+        question: str,
+        principal: Principal,
+        history: list[Turn] | None = None,
+        filters: Filters | None = None,
+        mode: AnswerMode = "auto",
+        retrieval: Mode = "hybrid",
+    ) -> Answer:
+        answer: Answer | None = None
+        for event in self.stream(question, principal, history, filters, mode, retrieval):
+            if isinstance(event, Answer):
+                answer = event
+        assert answer is not None
+        return answer
+
+    def stream(
+        self,
+        question: str,
+        principal: Principal,
+        history: list[Turn] | None = None,
+        filters: Filters | None = None,
+        mode: AnswerMode = "auto",
+        retrieval: Mode = "hybrid",
+    ) -> Iterator[str | Answer]:
+        """Yields answer text as it is produced, then the final `Answer` (with citations) last."""
+        started = time.perf_counter()
+        query = self.condense(question.strip(), history or [])
+        condensed = time.perf_counter()
+        evidence, timings = self.evidence(query, principal, filters, retrieval)
+        use_llm = mode == "generative" or (mode == "auto" and self.llm is not None)
+        if use_llm and self.llm is None:
+            raise ValueError("generative mode needs an LLM: set ETHOS_LLM_BASE_URL or ETHOS_LLM_GGUF_PATH")
+        if use_llm:
+            from assistant.generative import stream_generative
+
+            final: Answer | None = None
+            for event in stream_generative(query, evidence, self.llm, self.encode, self.settings):
+                if isinstance(event, Answer):
+                    final = event
+                else:
+                    yield event
+            answer = final
+        else:
+            answer = answer_extractive(
+                query, evidence, self.encode, self.settings.refusal_threshold,
+                self.settings.max_answer_sentences, outline=self.kb.outline, asked=question,
+            )
+            for word in _words(answer.answer):
+                yield word
+        answer.query = query
+        answer.timings = {
+            "condense_ms": (condensed - started) * 1000,
+            **timings,
+            "total_ms": (time.perf_counter() - started) * 1000,
+        }
+        yield answer
+
+
+def _words(text: str) -> Iterator[str]:
+    """Extractive answers are complete at once; stream them word by word for a uniform client."""
+    start = 0
+    for i, ch in enumerate(text):
+        if ch == " " and i > start:
+            yield text[start : i + 1]
+            start = i + 1
+    if start < len(text):
+        yield text[start:]
