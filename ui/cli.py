@@ -22,6 +22,11 @@ app = typer.Typer(help="Ethos: answers from your trust's own documents, with cit
 console = Console()
 
 
+@app.callback()
+def main() -> None:
+    """Ethos: answers from your trust's own documents, with citations."""
+
+
 def _settings(**overrides) -> "Settings":  # noqa: F821
     from ingest.settings import Settings
 
@@ -56,6 +61,52 @@ def ingest(
     _print_report(report)
     if report.count("failed") and not report.count("ingested") and not report.count("unchanged"):
         raise typer.Exit(1)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="Interface to bind (default 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="Port (default 8000)")] = None,
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where indexes live")] = None,
+) -> None:
+    """Serve the API (/api, /v1, /docs) and the chat UI (/) in one process."""
+    import uvicorn
+
+    from assistant.api.main import create_app
+    from assistant.service import Assistant
+    from ui.app import mount_ui
+
+    settings = _settings(host=host, port=port, data_dir=data_dir)
+    with console.status("Loading models and index…"):
+        assistant = Assistant(settings)  # once per process, shared by every request
+    web = mount_ui(create_app(settings, assistant), assistant, settings)
+    console.print(f"Ethos is at http://{settings.host}:{settings.port}/  (API docs: /docs)")
+    uvicorn.run(web, host=settings.host, port=settings.port, log_level="info")
+
+
+def _add_eval_commands() -> None:
+    try:
+        from evals.cli import eval_app
+    except ImportError:  # evals/ is part of the source tree; a wheel without it still works
+        return
+    app.add_typer(eval_app, name="eval", help="Golden-set, SciFact and scale evaluations.")
+
+
+_add_eval_commands()
+
+models_app = typer.Typer(help="Embedding models that ship inside PyPI packages.")
+app.add_typer(models_app, name="models")
+
+
+@models_app.command("mpnet")
+def models_mpnet(data_dir: Annotated[Optional[Path], typer.Option(help="Where indexes live")] = None) -> None:
+    """Install all-mpnet-base-v2 (then set ETHOS_EMBED_MODEL=mpnet and re-ingest)."""
+    from ingest.models_install import install_mpnet
+
+    settings = _settings(data_dir=data_dir)
+    with console.status("Joining and unpacking the mpnet parts…"):
+        path = install_mpnet(settings.data_dir)
+    console.print(f"mpnet ready at {path}")
 
 
 def _print_report(report) -> None:

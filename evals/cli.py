@@ -1,0 +1,86 @@
+"""`ethos eval …`: the golden-set evaluation (default) and the SciFact benchmark.
+
+A Typer sub-app, so the `ethos` CLI mounts it (`app.add_typer(eval_app, name="eval")`) and
+it can also run alone: `python -c "from evals.cli import eval_app; eval_app()" scifact`.
+Heavy imports happen inside the commands so `ethos --help` stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "evals" / "reports"
+SHARED = ROOT.parent / "shared"
+
+eval_app = typer.Typer(help="Golden-set and SciFact evaluations.", invoke_without_command=True)
+console = Console()
+
+
+def _print(title: str, table_rows: list[list[object]]) -> None:
+    from evals.report import fmt
+
+    table = Table(title=title, show_lines=False)
+    for h in table_rows[0]:
+        table.add_column(str(h))
+    for row in table_rows[1:]:
+        table.add_row(*[fmt(c) for c in row])
+    console.print(table)
+
+
+def _log(message: str) -> None:
+    console.print(f"[dim]{message}[/dim]")
+
+
+@eval_app.callback()
+def main(ctx: typer.Context) -> None:
+    """Golden-set and SciFact evaluations (no subcommand: the golden sets)."""
+    if ctx.invoked_subcommand is None:
+        golden(set_="all", out=REPORTS, data_dir=ROOT / "data", answers_all_modes=True)
+
+
+@eval_app.command()
+def golden(
+    set_: Annotated[str, typer.Option("--set", help="demo | realdocs | all")] = "all",
+    out: Annotated[Path, typer.Option(help="Where golden.md, charts and refusal_scores.csv go")] = REPORTS,
+    data_dir: Annotated[Path, typer.Option(help="Project data dir (where an installed mpnet lives)")] = ROOT / "data",
+    answers_all_modes: Annotated[bool, typer.Option(help="Also answer with BM25-only and dense-only retrieval")] = True,
+) -> None:
+    """Golden questions through fresh indexes: retrieval, answers, citations, refusals, latency."""
+    from evals.golden_report import run
+
+    sets = ["demo", "realdocs"] if set_ == "all" else [set_]
+    if any(s not in ("demo", "realdocs") for s in sets):
+        raise typer.BadParameter("--set must be demo, realdocs or all")
+    tables = run(sets, out, data_dir, answers_all_modes=answers_all_modes, log=_log)
+    for title, rows in tables:
+        _print(title, rows)
+    console.print(f"Report: {out / 'golden.md'}")
+
+
+@eval_app.command()
+def scifact(
+    data: Annotated[Path, typer.Option(help="BEIR SciFact folder")] = SHARED / "bench" / "scifact",
+    split: Annotated[str, typer.Option(help="Split to report: test | train (fusion is tuned on train)")] = "test",
+    out: Annotated[Path, typer.Option(help="Where scifact.md goes")] = REPORTS,
+    data_dir: Annotated[Path, typer.Option(help="Embedding cache and indexes go in <data-dir>/scifact")] = ROOT / "data",
+    model: Annotated[str, typer.Option(help="minilm | mpnet | a model directory")] = "minilm",
+    variant: Annotated[str, typer.Option(help="whole | chunked | both")] = "both",
+) -> None:
+    """nDCG@10 on BEIR SciFact through Ethos's own retrieval, beside published baselines."""
+    from evals.scifact import run
+
+    if not (data / "corpus.jsonl").exists():
+        console.print(f"[red]No SciFact data at {data}[/red]")
+        raise typer.Exit(2)
+    if split not in ("test", "train"):
+        raise typer.BadParameter("--split must be test or train")
+    variants = ("whole", "chunked") if variant == "both" else (variant,)
+    rows = run(data, split, out, data_dir, model=model, variants=variants, log=_log)
+    _print(f"SciFact {split} nDCG@10", rows)
+    console.print(f"Report: {out / 'scifact.md'}")

@@ -1,0 +1,190 @@
+"""Commitment extraction against the hand labels: precision, recall and time-frame accuracy.
+
+`python -m evals.commitments_eval` loads the demo corpus with the real loaders (no index,
+no embedder: extraction is a pure function of the loaded Document), runs
+`ingest.commitments.extract_commitments`, prints the scores and writes
+evals/reports/commitments.md.
+
+Matching (documented here because every number depends on it):
+- both sides are whitespace-normalised (`evals.metrics.norm`) and compared case-insensitively;
+  predictions are de-duplicated by normalised text first, as the labels are;
+- a prediction and a gold item of the same document are a candidate pair when their texts are
+  equal, or one contains the other, or their token F1 (bag of lower-cased words) is >= 0.6;
+- pairs are assigned one-to-one, greedily: exact matches first, then by descending F1. So a long
+  prediction that swallows three gold items matches one of them and the other two are misses,
+  and the growth plan's prefix-duplicate items are aligned by exact text;
+- "strict" scores count only exact normalised matches.
+Time frame accuracy is over matched pairs: (time_from, time_to, date) all equal to the label.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from evals.metrics import norm
+from ingest.commitments import extract_commitments
+from ingest.loaders import load_document
+from ingest.manifest import corpus_files, load_manifest
+
+ROOT = Path(__file__).resolve().parents[1]
+GOLD = ROOT / "evals" / "sets" / "commitments_demo.jsonl"
+CORPUS = ROOT / "corpora" / "demo"
+REPORT = ROOT / "evals" / "reports" / "commitments.md"
+MIN_F1 = 0.6
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def tokens(text: str) -> Counter:
+    return Counter(_WORD.findall(text.lower()))
+
+
+def token_f1(a: str, b: str) -> float:
+    ta, tb = tokens(a), tokens(b)
+    common = sum((ta & tb).values())
+    if not common:
+        return 0.0
+    p, r = common / sum(ta.values()), common / sum(tb.values())
+    return 2 * p * r / (p + r)
+
+
+def match(pred: list[dict], gold: list[dict]) -> list[tuple[int, int, bool]]:
+    """One-to-one (pred index, gold index, exact) pairs, by the rules in the module docstring."""
+    cands = []
+    for i, p in enumerate(pred):
+        pn = norm(p["text"]).lower()
+        for j, g in enumerate(gold):
+            if p["doc_id"] != g["doc_id"]:
+                continue
+            gn = norm(g["text"]).lower()
+            f1 = token_f1(pn, gn)
+            exact = pn == gn
+            if exact or f1 >= MIN_F1 or pn in gn or gn in pn:
+                cands.append((exact, f1, i, j))
+    cands.sort(key=lambda c: (c[0], c[1]), reverse=True)
+    used_p, used_g, pairs = set(), set(), []
+    for exact, _f1, i, j in cands:
+        if i not in used_p and j not in used_g:
+            used_p.add(i)
+            used_g.add(j)
+            pairs.append((i, j, exact))
+    return pairs
+
+
+@dataclass
+class Result:
+    pred: list[dict]
+    gold: list[dict]
+    pairs: list[tuple[int, int, bool]]
+    per_doc: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # doc: (pred, gold, matched)
+
+    @staticmethod
+    def _ratio(a: int, b: int) -> float:
+        return a / b if b else 0.0
+
+    @property
+    def precision(self) -> float:
+        return self._ratio(len(self.pairs), len(self.pred))
+
+    @property
+    def recall(self) -> float:
+        return self._ratio(len(self.pairs), len(self.gold))
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def strict(self) -> tuple[float, float]:
+        n = sum(1 for *_, exact in self.pairs if exact)
+        return self._ratio(n, len(self.pred)), self._ratio(n, len(self.gold))
+
+    def field_accuracy(self, keys: tuple[str, ...]) -> float:
+        ok = sum(all(self.pred[i].get(k) == self.gold[j].get(k) for k in keys) for i, j, _ in self.pairs)
+        return self._ratio(ok, len(self.pairs))
+
+
+def load_gold(path: Path = GOLD) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def predict(root: Path = CORPUS, corpus: str = "demo") -> list[dict]:
+    manifest = load_manifest(root, corpus)
+    out: list[dict] = []
+    for path in corpus_files(root):
+        doc = load_document(path, manifest.meta_for(root, path))
+        seen: set[str] = set()
+        for c in extract_commitments(doc):
+            key = norm(c["text"]).lower()
+            if key not in seen:
+                seen.add(key)
+                out.append(c)
+    return out
+
+
+def evaluate(pred: list[dict], gold: list[dict]) -> Result:
+    result = Result(pred, gold, match(pred, gold))
+    for doc in sorted({g["doc_id"] for g in gold} | {p["doc_id"] for p in pred}):
+        n_pred = sum(p["doc_id"] == doc for p in pred)
+        n_gold = sum(g["doc_id"] == doc for g in gold)
+        n_match = sum(pred[i]["doc_id"] == doc for i, _, _ in result.pairs)
+        result.per_doc[doc] = (n_pred, n_gold, n_match)
+    return result
+
+
+def report(res: Result) -> str:
+    sp, sr = res.strict
+    lines = [
+        "# Commitment extraction (demo corpus)",
+        "",
+        "Generated by `python -m evals.commitments_eval` against `evals/sets/commitments_demo.jsonl`;",
+        "matching rules are in the module docstring (one-to-one; exact, containment or token F1 >= 0.6).",
+        "",
+        "| metric | value |",
+        "|---|---|",
+        f"| predicted / gold / matched | {len(res.pred)} / {len(res.gold)} / {len(res.pairs)} |",
+        f"| precision | {res.precision:.3f} |",
+        f"| recall | {res.recall:.3f} |",
+        f"| F1 | {res.f1:.3f} |",
+        f"| strict (exact text) precision / recall | {sp:.3f} / {sr:.3f} |",
+        f"| time frame accuracy (from, to, date) on matched | {res.field_accuracy(('time_from', 'time_to', 'date')):.3f} |",
+        f"| time_to accuracy on matched | {res.field_accuracy(('time_to',)):.3f} |",
+        f"| date accuracy on matched | {res.field_accuracy(('date',)):.3f} |",
+        f"| owner accuracy on matched | {res.field_accuracy(('owner',)):.3f} |",
+        "",
+        "| document | predicted | gold | matched | precision | recall |",
+        "|---|---|---|---|---|---|",
+    ]
+    for doc, (p, g, m) in res.per_doc.items():
+        lines.append(f"| {doc} | {p} | {g} | {m} | {res._ratio(m, p):.2f} | {res._ratio(m, g):.2f} |")
+    matched_p = {i for i, _, _ in res.pairs}
+    matched_g = {j for _, j, _ in res.pairs}
+    lines += ["", "## Missed (gold with no prediction)", ""]
+    lines += [f"- `{g['doc_id']}` {g['text']}" for j, g in enumerate(res.gold) if j not in matched_g] or ["- none"]
+    lines += ["", "## Extra (predictions with no gold)", ""]
+    lines += [f"- `{p['doc_id']}` {p['text'][:160]}" for i, p in enumerate(res.pred) if i not in matched_p] or ["- none"]
+    wrong = [(res.pred[i], res.gold[j]) for i, j, _ in res.pairs
+             if any(res.pred[i].get(k) != res.gold[j].get(k) for k in ("time_from", "time_to", "date"))]
+    lines += ["", "## Time frame disagreements (matched items)", ""]
+    lines += [f"- {g['text'][:100]}: predicted {p['time_from']}..{p['time_to']} {p['date'] or ''}, "
+              f"gold {g['time_from']}..{g['time_to']} {g['date'] or ''}" for p, g in wrong] or ["- none"]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    res = evaluate(predict(), load_gold())
+    text = report(res)
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text(text, encoding="utf-8")
+    sp, sr = res.strict
+    print(f"commitments: precision {res.precision:.3f} recall {res.recall:.3f} F1 {res.f1:.3f} "
+          f"(strict {sp:.3f}/{sr:.3f}); time frame accuracy {res.field_accuracy(('time_from', 'time_to', 'date')):.3f} "
+          f"on {len(res.pairs)} matched; report: {REPORT.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,239 @@
+"""The generative path end to end: real embedder, real Chroma index of the demo corpus,
+the real OpenAILike client talking HTTP to a scripted OpenAI-protocol server."""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from assistant.extractive import REFUSAL
+from assistant.followup import condense_without_llm
+from assistant.generative import NOT_IN_DOCUMENTS
+from assistant.knowledge import KnowledgeBase
+from assistant.llm import build_llm, condense_with_llm
+from assistant.models import Answer, Filters, Principal, Turn
+from assistant.service import Assistant
+from ingest.settings import Settings
+from tests.fake_llm import FakeLLM
+
+DEMO = Path(__file__).resolve().parents[1] / "corpora" / "demo"
+ADMIN = Principal("admin", ("all", "staff", "governors"))
+PASSAGE = re.compile(r"^\[(\d+)\] [^\n]*, p\. \d+:\n(.*?)(?=\n\n\[\d+\] |\n\nQuestion: )", re.M | re.S)
+VISION_Q = "What will the Trust's reputation be by 2027?"
+VISION = "By 2027 the Trust’s excellent reputation will reach beyond Dudley and the West Midlands."
+
+
+@pytest.fixture(scope="module")
+def fake():
+    with FakeLLM() as server:
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _fresh(fake):
+    fake.reset()
+    yield
+
+
+@pytest.fixture(scope="module")
+def kb(tmp_path_factory) -> KnowledgeBase:
+    data = tmp_path_factory.mktemp("generative-data")
+    base = KnowledgeBase(Settings(data_dir=data, corpus_dir=DEMO, corpus_name="demo"))
+    report = base.ingest(DEMO, corpus="demo")
+    assert report.count("ingested") == 5
+    return base
+
+
+@pytest.fixture(scope="module")
+def assistant(kb, fake) -> Assistant:
+    settings = kb.settings.model_copy(update={"llm_base_url": fake.url, "llm_model": "fake-model"})
+    return Assistant(settings, kb=kb)
+
+
+def passages(messages: list[dict]) -> dict[int, str]:
+    """The numbered evidence as the model received it."""
+    user = next(m["content"] for m in messages if m["role"] == "user")
+    return {int(n): text for n, text in PASSAGE.findall(user)}
+
+
+def number_of(messages: list[dict], needle: str) -> int:
+    found = [n for n, text in passages(messages).items() if needle in text]
+    assert found, f"no passage contains {needle!r}"
+    return found[0]
+
+
+def sentences_of(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n", text) if len(s.split()) >= 6]
+
+
+def sentence_with(messages: list[dict], needle: str) -> str:
+    """The evidence sentence containing `needle`, copied verbatim (a perfectly faithful reply)."""
+    return next(s for s in sentences_of(passages(messages)[number_of(messages, needle)]) if needle in s)
+
+
+def run(assistant: Assistant, question: str, **kw) -> tuple[list[str], Answer]:
+    events = list(assistant.stream(question, ADMIN, **kw))
+    assert isinstance(events[-1], Answer) and all(isinstance(e, str) for e in events[:-1])
+    return events[:-1], events[-1]
+
+
+def assert_exact_citations(kb: KnowledgeBase, answer: Answer) -> None:
+    for c in answer.citations:
+        page = kb.page(c.doc_id, c.page, ADMIN)
+        assert page is not None and page.text[c.start : c.end] == c.quote and c.quote.strip()
+
+
+# -- streaming & grounding -------------------------------------------------------------------
+def test_streams_tokens_then_a_grounded_generative_answer(assistant, fake, kb):
+    fake.script(lambda msgs: f"{sentence_with(msgs, VISION[:40])} [{number_of(msgs, VISION[:40])}]")
+    tokens, answer = run(assistant, VISION_Q)
+    assert len(tokens) > 3  # streamed in pieces, not delivered whole at the end
+    assert fake.requests[-1]["stream"] is True
+    assert answer.mode == "generative" and not answer.refused
+    assert answer.answer == VISION + " [1]"  # renumbered to 1 whatever the evidence number was
+    assert [s.model_dump() for s in answer.sentences] == [{"text": VISION, "citations": [1], "supported": True}]
+    assert len(answer.citations) == 1 and answer.citations[0].n == 1
+    assert answer.citations[0].quote == VISION  # the best unit of the cited chunk, verbatim
+    assert answer.citations[0].title == "Values, Vision and Mission"
+    assert_exact_citations(kb, answer)
+
+
+def test_citations_renumbered_in_order_of_first_use(assistant, fake, kb):
+    chosen = {}
+
+    def reply(msgs):
+        vision = number_of(msgs, VISION[:40])
+        last = max(n for n in passages(msgs) if n != vision)
+        chosen["other"] = sentences_of(passages(msgs)[last])[0]
+        # cites the last passage first; the marker after the full stop must stay with its sentence
+        return f"{chosen['other']} [{last}] {VISION.rstrip('.')}. [{vision}]"
+
+    fake.script(reply)
+    _, answer = run(assistant, VISION_Q)
+    assert [c.n for c in answer.citations] == [1, 2]
+    assert chosen["other"] in answer.citations[0].quote and answer.citations[1].quote == VISION
+    assert [s.text for s in answer.sentences] == [chosen["other"], VISION]
+    assert [s.citations for s in answer.sentences] == [[1], [2]]
+    assert all(s.supported for s in answer.sentences)
+    assert re.findall(r"\[(\d+)\]", answer.answer) == ["1", "2"]
+    assert_exact_citations(kb, answer)
+
+
+def test_markers_pointing_nowhere_are_dropped(assistant, fake):
+    def reply(msgs):
+        beyond = len(passages(msgs)) + 1
+        return f"{sentence_with(msgs, VISION[:40])} [{number_of(msgs, VISION[:40])}][{beyond}] [0]"
+
+    fake.script(reply)
+    _, answer = run(assistant, VISION_Q)
+    assert re.findall(r"\[(\d+)\]", answer.answer) == ["1"]
+    assert [c.n for c in answer.citations] == [1]
+    assert answer.sentences[0].citations == [1] and answer.sentences[0].supported
+
+
+def test_unsupported_sentences_are_flagged(assistant, fake):
+    def reply(msgs):
+        n = number_of(msgs, VISION[:40])
+        return (
+            f"Here is what the plan says:\n{sentence_with(msgs, VISION[:40])} [{n}] "
+            f"The trust will open a school on the Moon in 2030 [{n}]. "
+            f"The trust will open a school on the Moon [{n}]. "
+            f"Every pupil will learn to pilot a spacecraft before secondary school [{n}]. "
+            "Staff are paid double during the summer holidays."
+        )
+
+    fake.script(reply)
+    _, answer = run(assistant, VISION_Q)
+    verdict = {s.text: s.supported for s in answer.sentences}
+    assert verdict == {
+        "Here is what the plan says:": True,  # uncited connective
+        VISION: True,
+        "The trust will open a school on the Moon in 2030.": False,  # invented figure
+        "The trust will open a school on the Moon.": False,  # on topic, but nothing says it
+        "Every pupil will learn to pilot a spacecraft before secondary school.": False,  # no similar unit
+        "Staff are paid double during the summer holidays.": False,  # a claim with no citation
+    }
+    assert [c.n for c in answer.citations] == [1] and answer.citations[0].quote == VISION
+
+
+def test_fixed_not_in_documents_sentence_is_a_refusal(assistant, fake, kb):
+    fake.script(NOT_IN_DOCUMENTS)
+    tokens, answer = run(assistant, "What is the trust's policy on school uniforms for llamas?")
+    assert "".join(tokens) == NOT_IN_DOCUMENTS
+    assert answer.refused and answer.mode == "generative" and answer.answer == REFUSAL
+    assert 1 <= len(answer.citations) <= 3  # the closest passages, shown as such
+    assert_exact_citations(kb, answer)
+
+
+def test_no_evidence_refuses_without_asking_the_model(assistant, fake):
+    _, answer = run(assistant, VISION_Q, filters=Filters(doc_id=["no-such-document"]))
+    assert answer.refused and answer.mode == "generative" and answer.citations == []
+    assert fake.requests == []
+
+
+# -- the prompt --------------------------------------------------------------------------------
+def test_prompt_holds_only_the_evidence_and_the_question(assistant, fake):
+    history = [Turn(role="user", content="What are our values?"),
+               Turn(role="assistant", content="Dreaming big [1]. SECRET-HISTORY-MARKER")]
+    fake.script(VISION_Q, NOT_IN_DOCUMENTS)  # condense reply, then the answer
+    run(assistant, "and the reputation by 2027?", history=history)
+    evidence, _ = assistant.evidence(VISION_Q, ADMIN)
+    messages = fake.prompts[-1]
+    assert [m["role"] for m in messages] == ["system", "user"]
+    prompt = "\n".join(m["content"] for m in messages)
+    assert f"Question: {VISION_Q}" in prompt and "SECRET-HISTORY-MARKER" not in prompt
+    assert sorted(passages(messages)) == list(range(1, len(evidence) + 1))
+    for n, ev in enumerate(evidence, start=1):
+        assert passages(messages)[n] == ev.chunk.text.strip()
+    # No document text beyond the evidence: every substantial corpus line is either inside
+    # an evidence chunk or absent from the prompt.
+    inside = "\n".join(ev.chunk.text for ev in evidence)
+    lines = [ln.strip() for f in DEMO.glob("*.txt") for ln in f.read_text().splitlines() if len(ln.strip()) > 60]
+    leaked = [ln for ln in lines if ln in prompt and ln not in inside]
+    assert lines and not leaked
+
+
+# -- follow-ups --------------------------------------------------------------------------------
+def test_condense_uses_the_model_reply_as_the_search_query(assistant, fake):
+    history = [Turn(role="user", content="What are the Dudley trust's values?"),
+               Turn(role="assistant", content="- Dreaming big [1]\n- Rewarding effort [1]")]
+    fake.script(VISION_Q, lambda msgs: f"{VISION} [{number_of(msgs, VISION[:40])}]")
+    _, answer = run(assistant, "and its reputation in 2027?", history=history)
+    condense, generate = fake.requests
+    assert condense["stream"] is False or "stream" not in condense
+    assert "and its reputation in 2027?" in condense["messages"][-1]["content"]
+    assert "Dreaming big" in condense["messages"][-1]["content"]  # the history went to the rewriter
+    assert answer.query == VISION_Q
+    assert f"Question: {VISION_Q}" in generate["messages"][-1]["content"]
+    assert answer.sentences[0].supported and answer.citations[0].quote == VISION
+
+
+def test_condense_falls_back_when_the_model_fails(assistant, fake):
+    history = [Turn(role="user", content="What are the values?"),
+               Turn(role="assistant", content="- Dreaming big [1]\n- Rewarding effort [1]")]
+    fake.script(503, 503)  # the client retries once
+    condensed = condense_with_llm(assistant.llm, "tell me about the second one", history)
+    assert len(fake.requests) == 2
+    assert condensed == condense_without_llm("tell me about the second one", history)
+    assert '"Rewarding effort"' in condensed
+
+
+# -- building the LLM --------------------------------------------------------------------------
+def test_build_llm_points_at_the_configured_server_only(fake):
+    import llama_index.core
+
+    llm = build_llm(Settings(llm_base_url=fake.url, llm_model="fake-model", llm_timeout_s=7))
+    assert llm.api_base == fake.url and llm.model == "fake-model" and llm.timeout == 7
+    assert llm.metadata.is_chat_model and llm.max_retries == 1
+    assert llama_index.core.Settings._llm is None  # never installed as a global default
+
+
+def test_build_llm_gguf_without_the_extra_says_how_to_install(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "llama_index.llms.llama_cpp", None)  # as if not installed
+    model = tmp_path / "model.gguf"
+    model.write_bytes(b"GGUF")
+    with pytest.raises(RuntimeError, match=re.escape("pip install 'ethos[gguf]'")):
+        build_llm(Settings(llm_gguf_path=model))

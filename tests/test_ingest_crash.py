@@ -1,0 +1,116 @@
+"""A run killed with SIGKILL is repaired by the next; the same corpus round-trips through `chroma run`."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import chromadb
+import pytest
+
+from ingest.pipeline import Ingestor
+from ingest.settings import Settings
+from tests.test_ingest_pipeline import DEMO, assert_consistent, chroma_ids
+
+ETHOS = [sys.executable, "-m", "ui.cli"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _grow_corpus(dest: Path, copies: int = 12) -> Path:
+    """The demo corpus plus variants of its documents, so a run lasts long enough to be killed."""
+    shutil.copytree(DEMO, dest)
+    seeds = sorted(p for p in DEMO.glob("*.txt"))
+    for i in range(copies):
+        src = seeds[i % len(seeds)]
+        (dest / f"variant-{i:02d}-{src.name}").write_text(f"Variant {i}\n\n" + src.read_text())
+    return dest
+
+
+@pytest.mark.parametrize("extra_delay", [0.0, 1.5])
+def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float):
+    corpus = _grow_corpus(tmp_path / "corpus")
+    data = tmp_path / "data"
+    env = {**os.environ, "ETHOS_DATA_DIR": str(data)}
+    proc = subprocess.Popen([*ETHOS, "ingest", str(corpus)], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 180
+    while not (data / "docstore.json").exists():  # wait until at least one file is committed
+        assert proc.poll() is None, "ingest ended before it could be killed"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    time.sleep(extra_delay)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+    settings = Settings(data_dir=data)
+    ing = Ingestor(settings)
+    partial = len(ing.document_ids())
+    assert 0 < partial < 5 + 12, "the kill should land mid-run"
+    report = ing.ingest_corpus(corpus)
+    assert report.count("failed") == 0
+    assert_consistent(settings, ing, corpus)
+
+    # Deterministic chunk ids: the repaired index equals one built in a single clean run.
+    clean = Ingestor(Settings(data_dir=tmp_path / "clean"))
+    clean.ingest_corpus(corpus)
+    assert chroma_ids(ing) == chroma_ids(clean)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path: Path):
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"})
+    deadline = time.time() + 60
+    while True:
+        try:
+            chromadb.HttpClient(host="127.0.0.1", port=port).heartbeat()
+            break
+        except Exception:
+            assert proc.poll() is None, "chroma run exited"
+            assert time.time() < deadline, "chroma server did not start"
+            time.sleep(0.3)
+    yield port
+    proc.terminate()
+    proc.wait(timeout=20)
+
+
+def test_corpus_round_trips_through_chroma_server(tmp_path: Path, chroma_server: int):
+    from assistant.knowledge import KnowledgeBase
+    from assistant.models import Principal
+    from assistant.retrieval import Retriever
+
+    corpus = tmp_path / "demo"
+    shutil.copytree(DEMO, corpus)
+    settings = Settings(data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server)
+    embedded = Ingestor(Settings(data_dir=tmp_path / "embedded"))
+    embedded.ingest_corpus(corpus)
+
+    remote = Ingestor(settings)
+    assert not settings.chroma_path.exists(), "server mode must not create an embedded store"
+    remote.ingest_corpus(corpus)
+    assert chroma_ids(remote) == chroma_ids(embedded)
+    assert_consistent(settings, remote, corpus)
+    assert Ingestor(settings).ingest_corpus(corpus).chunks_added == 0
+
+    # A separate client sees the same collection on the server.
+    other = chromadb.HttpClient(host="127.0.0.1", port=chroma_server)
+    assert other.get_collection(settings.collection).count() == len(chroma_ids(embedded))
+
+    kb = KnowledgeBase(settings)
+    hits = Retriever(kb, settings).retrieve("What are the trust's values?", Principal("staff", ("all", "staff")))
+    assert any("Dreaming big" in e.chunk.text for e in hits.evidence)

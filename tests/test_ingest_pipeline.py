@@ -1,0 +1,135 @@
+"""Incremental ingestion against real parts: real embedder, real embedded Chroma, real files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ingest import store
+from ingest.manifest import load_manifest
+from ingest.nodes import from_llama_document
+from ingest.pipeline import Ingestor
+from ingest.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "corpora" / "demo"
+
+
+def chroma_ids(ing: Ingestor) -> list[str]:
+    return sorted(ing.collection.get(include=[])["ids"])
+
+
+def bm25_ids(settings: Settings, ing: Ingestor) -> list[str]:
+    bm25 = store.load_bm25(settings.bm25_dir, store.chroma_fingerprint(ing.collection))
+    assert bm25 is not None, "BM25 index missing or stale after ingest"
+    return sorted(c["node_id"] for c in bm25.corpus)
+
+
+def assert_consistent(settings: Settings, ing: Ingestor, corpus: Path) -> None:
+    """Chroma, BM25 and docstore agree with each other and with the files on disk."""
+    ids = chroma_ids(ing)
+    assert len(ids) == len(set(ids)), "duplicate chunk ids in Chroma"
+    assert ids == bm25_ids(settings, ing)
+    docs = set(ing.document_ids())
+    assert {i.split("#")[0] for i in ids} == docs
+    name = load_manifest(corpus).name
+    assert docs == {f"{name}/{p.name}" for p in corpus.iterdir() if p.name != "sources.toml"}
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    dest = tmp_path / "demo"
+    shutil.copytree(DEMO, dest)
+    return dest
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data")
+
+
+def test_demo_chunks_are_verbatim_bounded_and_structured(settings, corpus):
+    ing = Ingestor(settings)
+    report = ing.ingest_corpus(corpus)
+    assert report.count("ingested") == 5 and report.count("failed") == 0
+    got = ing.collection.get(include=["documents", "metadatas"])
+    assert len(got["ids"]) == report.chunks_added > 20
+    pages = {}
+    for doc_id in ing.document_ids():
+        doc = from_llama_document(ing.docstore.get_document(doc_id))
+        pages.update({(doc_id, p.number): p.text for p in doc.pages})
+    sections = set()
+    for text, meta in zip(got["documents"], got["metadatas"]):
+        assert pages[(meta["doc_id"], meta["page"])][meta["start"] : meta["end"]] == text
+        assert ing.count_tokens(text) <= settings.chunk_tokens
+        embed_text = f"{meta['context']}\n{text}"
+        assert ing.count_tokens(embed_text) + 2 <= 256, "embedded text must fit the model window"
+        sections.add(meta["section"])
+    assert "Our Improvement Model › PHASE 3: IMPROVE" in sections
+    # Boilerplate from the Luton web page must not become searchable text.
+    assert not any("AS IS for your information" in t for t in got["documents"])
+
+
+def test_list_stays_with_its_introducing_sentence(settings, corpus):
+    ing = Ingestor(settings)
+    ing.ingest_corpus(corpus)
+    docs = ing.collection.get(include=["documents"])["documents"]
+    holder = [d for d in docs if "these five fundamentals" in d]
+    assert holder and "Establishing school improvement capacity." in holder[0]
+
+
+def test_reingest_unchanged_adds_nothing(settings, corpus):
+    ing = Ingestor(settings)
+    ing.ingest_corpus(corpus)
+    before = chroma_ids(ing)
+    again = Ingestor(settings).ingest_corpus(corpus)
+    assert again.count("unchanged") == 5 and again.chunks_added == 0
+    assert chroma_ids(ing) == before
+
+
+def test_changed_file_replaces_its_chunks_and_deleted_file_disappears(settings, corpus):
+    ing = Ingestor(settings)
+    ing.ingest_corpus(corpus)
+    target = corpus / "phase-2-growth-plan.txt"
+    old = [i for i in chroma_ids(ing) if "phase-2-growth-plan" in i]
+    untouched = [i for i in chroma_ids(ing) if "phase-2-growth-plan" not in i]
+    target.write_text(target.read_text() + "\n- to open a forest school by 2029\n")
+    report = ing.ingest_corpus(corpus)
+    assert [f.status for f in report.files].count("ingested") == 1
+    new = [i for i in chroma_ids(ing) if "phase-2-growth-plan" in i]
+    assert new and not set(new) & set(old)
+    assert [i for i in chroma_ids(ing) if "phase-2-growth-plan" not in i] == untouched
+    texts = ing.collection.get(ids=new, include=["documents"])["documents"]
+    assert any("forest school" in t for t in texts)
+    assert_consistent(settings, ing, corpus)
+
+    (corpus / "luton-2040-education-strategy.txt").unlink()
+    report = ing.ingest_corpus(corpus)
+    assert report.count("removed") == 1
+    assert not [i for i in chroma_ids(ing) if "luton" in i]
+    assert_consistent(settings, ing, corpus)
+
+
+def test_bad_files_are_reported_and_skipped(settings, corpus):
+    (corpus / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj <<>> endobj\n% truncated")
+    (corpus / "budget.xlsx").write_bytes(b"PK\x03\x04 not really a workbook")
+    (corpus / "empty.txt").write_text("   \n")
+    ing = Ingestor(settings)
+    report = ing.ingest_corpus(corpus)
+    failed = {Path(f.path).name: f.reason for f in report.files if f.status == "failed"}
+    assert set(failed) == {"broken.pdf", "budget.xlsx", "empty.txt"}
+    assert all(reason for reason in failed.values())
+    assert report.count("ingested") == 5
+    ids = chroma_ids(ing)
+    assert ids == bm25_ids(settings, ing)
+    assert not [i for i in ids if "broken" in i or "budget" in i]
+
+
+def test_bm25_rebuilt_when_stale(settings, corpus):
+    ing = Ingestor(settings)
+    ing.ingest_corpus(corpus)
+    shutil.rmtree(settings.bm25_dir)
+    ing.refresh_keyword_index()
+    assert bm25_ids(settings, ing) == chroma_ids(ing)

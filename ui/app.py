@@ -1,0 +1,156 @@
+"""The web chat: a Gradio Blocks page mounted at `/` on the API's FastAPI app.
+
+`ethos serve` runs `mount_ui(create_app(settings, assistant), assistant, settings)`,
+so the page, `/api` and `/v1` share one process and one Assistant. The page is a
+thin client: its callbacks (`ui.chat`, `ui.library`) call the same domain objects
+as the API and resolve the typed-in key with `principal_for_key` on every call.
+
+Layout: a key box and role badge on top; an Ask tab (persona starters on an empty
+chat, the streamed conversation with sources under each answer, thumbs and comments,
+and a page viewer beside it — below it on a phone); a Library tab (the documents the
+role may read, plus upload/remove/re-index for admins). Stable `ethos-*` element ids
+are part of the interface: the browser tests and any custom CSS rely on them.
+"""
+
+import os
+
+import gradio as gr
+from fastapi import FastAPI
+
+from assistant.access import AuthError, principal_for_key
+from assistant.feedback import FeedbackStore
+from assistant.service import Assistant
+from ingest.manifest import SUPPORTED_SUFFIXES
+from ingest.settings import Settings
+from ui import render
+from ui.chat import ChatHandlers
+from ui.library import DOC_HEADERS, RESULT_HEADERS, LibraryHandlers
+from ui.style import BRIDGE_JS, CSS
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+PERSONA_LABELS = {"staff": "For staff", "governors": "For governors", "new_hires": "For new staff"}
+CONCURRENT_ANSWERS = 8  # the Assistant is thread-safe; Gradio's default would answer one user at a time
+
+
+def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
+    """Mount the chat page at `/` (API routes registered earlier keep precedence) and return the app."""
+    feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
+    app.state.feedback = feedback
+    blocks = build_blocks(assistant, settings, feedback)
+    return gr.mount_gradio_app(
+        app, blocks, path="/", css=CSS, theme=gr.themes.Soft(primary_hue="indigo"),
+        footer_links=[], run_history=False, show_error=True, max_file_size=f"{settings.max_upload_mb}mb",
+    )
+
+
+def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> gr.Blocks:
+    chat_h = ChatHandlers(assistant, settings, feedback)
+    lib_h = LibraryHandlers(assistant, settings)
+    starters = assistant.kb.manifest().starters
+    try:
+        default_role = principal_for_key(settings, None).role
+        role_badge = render.role_html(default_role)
+    except AuthError:
+        role_badge = render.role_html(None, "Enter your access key to start.")
+
+    with gr.Blocks(title="Ethos", analytics_enabled=False) as blocks:
+        with gr.Row(elem_id="ethos-header", equal_height=False):
+            gr.HTML('<div class="ethos-brand"><h1>Ethos</h1><p>Answers from your trust’s own documents, '
+                    "quoted and cited.</p></div>", elem_id="ethos-brand")
+            with gr.Column(scale=0, min_width=260):
+                key = gr.Textbox(label="Access key", type="password", elem_id="ethos-key", max_lines=1,
+                                 placeholder="Blank for the default role; Enter to apply")
+                role = gr.HTML(role_badge, elem_id="ethos-role")
+
+        with gr.Tabs(elem_id="ethos-tabs"):
+            with gr.Tab("Ask", id="ask", elem_id="ethos-tab-ask"):
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3, min_width=320):
+                        with gr.Column(elem_id="ethos-starters") as starter_panel:
+                            starter_buttons = _starters(starters)
+                        chat = gr.Chatbot(
+                            label="Conversation", elem_id="ethos-chat", height="62vh", latex_delimiters=[],
+                            feedback_options=("Like", "Dislike"), buttons=["copy"], layout="panel",
+                            placeholder="Ask a question about the trust's documents. Every answer quotes "
+                                        "its sources; select one to read the page.",
+                        )
+                        with gr.Row(elem_id="ethos-ask-row"):
+                            question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1,
+                                                  max_lines=4, submit_btn="Ask", scale=5,
+                                                  placeholder="e.g. How do we support staff wellbeing?")
+                            new_chat = gr.Button("New chat", elem_id="ethos-new-chat", scale=0, min_width=90)
+                        with gr.Group(visible=False, elem_id="ethos-feedback") as fb_panel:
+                            fb_prompt = gr.Markdown(elem_id="ethos-feedback-prompt")
+                            fb_comment = gr.Textbox(label="Comment (optional)", elem_id="ethos-feedback-comment",
+                                                    lines=1, max_lines=4, submit_btn="Send")
+                            fb_status = gr.Markdown(elem_id="ethos-feedback-status")
+                    with gr.Column(scale=2, min_width=300, elem_id="ethos-viewer-col"):
+                        viewer = gr.HTML(render.VIEWER_EMPTY, elem_id="ethos-viewer", js_on_load=BRIDGE_JS,
+                                         label="Source")
+
+            with gr.Tab("Library", id="library", elem_id="ethos-tab-library") as lib_tab:
+                docs = gr.Dataframe(headers=DOC_HEADERS, label="Documents you can read", elem_id="ethos-library",
+                                    interactive=False, wrap=True)
+                with gr.Column(visible=False, elem_id="ethos-admin") as admin_panel:
+                    gr.Markdown("### Manage the library (admins)")
+                    with gr.Row():
+                        files = gr.File(label="Upload documents", file_count="multiple", elem_id="ethos-upload",
+                                        file_types=sorted(SUPPORTED_SUFFIXES))
+                        with gr.Column(min_width=240):
+                            audience = gr.Dropdown(lib_h.audience_choices(), value="all", label="Who may read them",
+                                                   elem_id="ethos-upload-audience")
+                            organisation = gr.Textbox(label="Organisation (optional)", elem_id="ethos-upload-org")
+                            upload_btn = gr.Button("Add to library", variant="primary", elem_id="ethos-upload-btn")
+                    results = gr.Dataframe(headers=RESULT_HEADERS, label="Results", elem_id="ethos-results",
+                                           interactive=False, wrap=True)
+                    with gr.Row(equal_height=True):
+                        doomed = gr.Dropdown([], label="Remove a document", elem_id="ethos-delete-doc", scale=4)
+                        delete_btn = gr.Button("Remove", variant="stop", elem_id="ethos-delete-btn", scale=1)
+                    delete_status = gr.Markdown(elem_id="ethos-delete-status")
+                    reindex_btn = gr.Button(f"Re-index the corpus folder ({settings.corpus_dir})",
+                                            elem_id="ethos-reindex-btn")
+                    reindex_status = gr.Markdown(elem_id="ethos-reindex-status")
+
+        turns = gr.State({})
+        fb_target = gr.State(None)
+
+        # -- wiring ------------------------------------------------------------------------------
+        ask_out = [chat, turns, question, starter_panel, fb_panel]
+        question.submit(chat_h.respond, [question, chat, turns, key], ask_out)
+        for button in starter_buttons:
+            button.click(chat_h.respond, [button, chat, turns, key], ask_out)
+        new_chat.click(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel])
+        viewer.select(chat_h.open_source, [turns, key], viewer)
+        chat.like(chat_h.rate, [turns], [turns, fb_panel, fb_target, fb_prompt]).then(
+            lambda: ("", ""), None, [fb_comment, fb_status])
+        fb_comment.submit(chat_h.comment, [fb_target, fb_comment], [fb_comment, fb_status])
+
+        refresh_out = [role, docs, admin_panel, doomed]
+        for event in (key.submit, key.blur, lib_tab.select, blocks.load):
+            event(lib_h.refresh, [key], refresh_out)
+        upload_btn.click(lib_h.upload, [files, audience, organisation, key], [results, docs, doomed]).then(
+            lambda: None, None, files)
+        delete_btn.click(lib_h.delete, [doomed, key], [delete_status, docs, doomed])
+        reindex_btn.click(lib_h.reindex, [key], [reindex_status, results, docs, doomed])
+
+    blocks.queue(default_concurrency_limit=CONCURRENT_ANSWERS)
+    return blocks
+
+
+def _starters(starters: dict[str, list[str]]) -> list[gr.Button]:
+    """Example questions by persona, from the corpus manifest; each button asks its own label."""
+    buttons: list[gr.Button] = []
+    if not starters:
+        return buttons
+    gr.Markdown("**Not sure where to start?** Try one of these:", elem_id="ethos-starters-intro")
+    with gr.Row():
+        for persona, questions in starters.items():
+            slug = persona.replace("_", "-")
+            with gr.Column(min_width=220, elem_id=f"ethos-starters-{slug}"):
+                gr.Markdown(PERSONA_LABELS.get(persona, persona.replace("_", " ").capitalize()),
+                            elem_classes=["ethos-persona"])
+                for q in questions:
+                    buttons.append(gr.Button(q, size="sm", variant="secondary",
+                                             elem_classes=["ethos-starter", f"ethos-starter-{slug}"]))
+    return buttons

@@ -1,0 +1,202 @@
+"""HTML for the chat UI: answers with clickable [n] markers and sources, the page viewer, badges.
+
+Pure functions of domain objects, so they can be tested without a browser. Every
+piece of document or user text goes through `esc` — uploaded documents are not
+trusted. Answer HTML is written as ONE line wrapped in a `<div>`: the chat widget
+runs Markdown over messages, and CommonMark leaves a block-level HTML element alone
+up to the first blank line, so document text is never reinterpreted as Markdown.
+
+The chat widget's sanitiser drops `data-*` attributes but keeps classes, so a
+source button carries its address as a class: `ethos-ref-<message>-<n>`; the click
+bridge in `ui.app` reads it back.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from assistant.models import Answer, Citation
+from ingest.models import Page
+
+REF_CLASS = re.compile(r"ethos-ref-(\d+)-(\d+)")
+MARKER = re.compile(r"\[(\d+)\]")
+_MARKER_GROUP = re.compile(r"[ \t]*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
+_BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")
+QUOTE_PREVIEW_CHARS = 240
+
+
+def esc(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+def ref_class(message: int, n: int) -> str:
+    return f"ethos-ref-{message}-{n}"
+
+
+def parse_ref(value: str) -> tuple[int, int] | None:
+    """`"3:1"` (from the click bridge) → (message index, citation number)."""
+    m = re.fullmatch(r"\s*(\d+):(\d+)\s*", value or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+# -- answers ---------------------------------------------------------------------------------
+def streaming_html(text: str) -> str:
+    """The answer while it is still arriving: plain escaped text and a cursor."""
+    body = esc(text).replace("\n", "<br>")
+    return f'<div class="ethos-answer ethos-streaming">{body}<span class="ethos-cursor">▍</span></div>'
+
+
+def error_html(message: str) -> str:
+    return f'<div class="ethos-answer ethos-error" role="alert"><strong>⚠ {esc(message)}</strong></div>'
+
+
+def answer_html(answer: Answer, message: int) -> str:
+    """A finished answer: text with clickable markers, ⚠ on unsupported sentences, then its sources."""
+    cites = {c.n: c for c in answer.citations}
+    unsupported = [s.text for s in answer.sentences if not s.supported and s.text.strip()]
+    spans = {u: _locate(answer.answer, u) for u in unsupported}
+    body = _body_html(answer.answer, [s for s in spans.values() if s], cites, message)
+    if answer.refused:
+        head = ('<div class="ethos-refusal-label" role="note">Not in the documents</div>')
+        sources_title = "Closest passages — none of them answers the question"
+    else:
+        head = ""
+        sources_title = "Sources"
+    note = ""
+    if unsupported:
+        lost = "".join(f"<li>{esc(u)}</li>" for u, span in spans.items() if span is None)
+        note = ('<div class="ethos-unsupported-note">⚠ Marked sentences are not supported by the cited '
+                "passages; check the sources before relying on them."
+                + (f"<ul>{lost}</ul>" if lost else "") + "</div>")
+    kind = "ethos-refusal" if answer.refused else "ethos-answered"
+    return (f'<div class="ethos-answer {kind}">{head}<div class="ethos-answer-text">{body}</div>{note}'
+            f"{sources_html(answer.citations, message, sources_title)}</div>")
+
+
+def sources_html(citations: list[Citation], message: int, title: str = "Sources") -> str:
+    if not citations:
+        return ""
+    items = []
+    for c in citations:
+        quote = c.quote if len(c.quote) <= QUOTE_PREVIEW_CHARS else c.quote[:QUOTE_PREVIEW_CHARS].rstrip() + "…"
+        where = " › ".join(p for p in (c.section,) if p)
+        items.append(
+            f'<li class="ethos-source-item"><button type="button" class="ethos-source {ref_class(message, c.n)}"'
+            f' title="Open page {c.page} of {esc(c.title)}">'
+            f'<span class="ethos-source-n">[{c.n}]</span> '
+            f'<span class="ethos-source-title">{esc(c.title)}</span>'
+            f'<span class="ethos-source-org">{esc(c.organisation)}</span>'
+            f'<span class="ethos-source-where">{esc(where)}{" · " if where else ""}page {c.page}</span>'
+            f'<span class="ethos-source-quote">“{esc(quote)}”</span></button></li>'
+        )
+    return (f'<div class="ethos-sources"><div class="ethos-sources-title">{esc(title)}</div>'
+            f'<ol class="ethos-source-list">{"".join(items)}</ol></div>')
+
+
+def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citation], message: int) -> str:
+    """Escape, wrap the unsupported spans, make markers clickable, and turn "- " lines into a list."""
+    out, pos = [], 0
+    for start, end in sorted(spans):
+        if start < pos:
+            continue
+        out.append(esc(text[pos:start]))
+        out.append(f'\x00U{esc(text[start:end])}\x00u')
+        pos = end
+    out.append(esc(text[pos:]))
+    escaped = "".join(out)
+
+    def marker(m: re.Match) -> str:
+        n = int(m.group(1))
+        if n not in cites:
+            return m.group(0)
+        return (f'<button type="button" class="ethos-cite {ref_class(message, n)}"'
+                f' title="Source {n}: {esc(cites[n].title)}">[{n}]</button>')
+
+    escaped = MARKER.sub(marker, escaped)
+    escaped = escaped.replace("\x00U", '<span class="ethos-unsupported" title="Not supported by the cited passages">'
+                              "⚠ ").replace("\x00u", "</span>")
+    return _blocks(escaped)
+
+
+def _blocks(escaped: str) -> str:
+    """Lines → paragraphs, consecutive bullet lines → one list."""
+    parts: list[str] = []
+    items: list[str] = []
+    for line in escaped.split("\n"):
+        if _BULLET.match(line):
+            items.append(f"<li>{_BULLET.sub('', line, count=1)}</li>")
+            continue
+        if items:
+            parts.append(f'<ul>{"".join(items)}</ul>')
+            items = []
+        if line.strip():
+            parts.append(f"<p>{line}</p>")
+    if items:
+        parts.append(f'<ul>{"".join(items)}</ul>')
+    return "".join(parts)
+
+
+def _locate(text: str, sentence: str) -> tuple[int, int] | None:
+    """Where a sentence (as the grounding step saw it: markers stripped, spaces collapsed) sits in `text`."""
+    plain: list[str] = []
+    where: list[int] = []  # where[i] = index in `text` of plain[i]
+    i = 0
+    while i < len(text):
+        m = _MARKER_GROUP.match(text, i)
+        if m:
+            i = m.end()
+            continue
+        ch = text[i]
+        if ch.isspace():
+            j = i
+            while j < len(text) and text[j].isspace():
+                j += 1
+            nxt = _MARKER_GROUP.match(text, j)
+            after = text[nxt.end()] if nxt and nxt.end() < len(text) else (text[j] if j < len(text) else "")
+            if plain and plain[-1] != " " and after not in ".,;:!?":
+                plain.append(" ")
+                where.append(i)
+            i = j
+            continue
+        plain.append(ch)
+        where.append(i)
+        i += 1
+    target = " ".join(sentence.split())
+    k = "".join(plain).find(target)
+    if k < 0 or not target:
+        return None
+    return where[k], where[k + len(target) - 1] + 1
+
+
+# -- the page viewer ---------------------------------------------------------------------------
+VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Choose a source under an answer to read the page it '
+                "comes from, with the quoted passage highlighted.</div>")
+
+
+def viewer_html(c: Citation, page: Page | None) -> str:
+    """The cited page with the quote marked at the citation's exact offsets."""
+    where = " · ".join(p for p in (esc(c.organisation), esc(c.section), f"page {c.page}") if p)
+    head = (f'<div class="ethos-viewer-head"><div class="ethos-viewer-title">[{c.n}] {esc(c.title)}</div>'
+            f'<div class="ethos-viewer-where">{where}</div></div>')
+    if page is None:
+        return (f'<div class="ethos-viewer">{head}<p class="ethos-viewer-missing" role="alert">This page is not '
+                "available to your role (or the document was removed).</p></div>")
+    start, end = c.start, c.end
+    if page.text[start:end] != c.quote:  # re-ingested since the answer: find the quote again
+        found = page.text.find(c.quote)
+        start, end = (found, found + len(c.quote)) if found >= 0 else (0, 0)
+    if end <= start:
+        text = (f'<p class="ethos-viewer-missing">The quoted passage is no longer on this page:</p>'
+                f'<blockquote>{esc(c.quote)}</blockquote><div class="ethos-page-text">{esc(page.text)}</div>')
+    else:
+        text = (f'<div class="ethos-page-text">{esc(page.text[:start])}<mark id="ethos-mark">'
+                f"{esc(page.text[start:end])}</mark>{esc(page.text[end:])}</div>")
+    return f'<div class="ethos-viewer" aria-live="polite">{head}{text}</div>'
+
+
+# -- small pieces ------------------------------------------------------------------------------
+def role_html(role: str | None, error: str = "") -> str:
+    if error:
+        return f'<div class="ethos-role ethos-role-error" role="alert">⚠ {esc(error)}</div>'
+    return f'<div class="ethos-role">Signed in as <strong class="ethos-role-name">{esc(role)}</strong></div>'
