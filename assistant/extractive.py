@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.models import Answer, Citation, Evidence, Sentence
-from assistant.units import Unit, citation, overlap, split_units, terms
+from assistant.units import BlockSpans, Unit, citation, overlap, split_units, terms
 
 Encoder = Callable[[list[str]], np.ndarray]
 OVERLAP_WEIGHT = 0.3
@@ -41,9 +41,9 @@ class Scored:
     best: float
 
 
-def score_units(question: str, evidence: list[Evidence], encode: Encoder) -> Scored:
+def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks: BlockSpans | None = None) -> Scored:
     """Every unit of the evidence scored as cosine(question, unit) + 0.3 · term overlap."""
-    units = split_units(evidence)
+    units = split_units(evidence, blocks)
     if not units:
         return Scored([], 0.0)
     q_terms = terms(question)
@@ -66,13 +66,14 @@ def answer_extractive(
     max_sentences: int = 4,
     outline: Callable[[Evidence], list[tuple[str, int, int]]] | None = None,
     asked: str | None = None,
+    blocks: BlockSpans | None = None,
 ) -> Answer:
     """Compose an answer from the evidence, or refuse when the best unit scores below `threshold`.
 
     `question` is what is searched (a follow-up already resolved); `asked` is what the user
     typed, which alone decides whether they asked for a list.
     """
-    scored = score_units(question, evidence, encode)
+    scored = score_units(question, evidence, encode, blocks)
     if not scored.units or scored.best < threshold:
         return refusal(evidence, scored.units)
     if LIST_CUE.search(asked or question):
@@ -137,6 +138,9 @@ def _list_answer(question, evidence, units, outline) -> Answer | None:
     if outline is not None:
         for ev_idx, ev in enumerate(evidence[:3]):
             kids = outline(ev)
+            named = [k for k in kids if overlap(q_terms, k[0]) > 0]
+            if 0 < len(named) < len(kids):
+                continue  # the question names one sub-section ("our values"), not the set of them
             if len(kids) >= 2:
                 labels = " ".join(k[0] for k in kids) + " " + (ev.chunk.section_path[-2] if len(ev.chunk.section_path) > 1 else "")
                 strength = 0.35 + 0.6 * overlap(q_terms, labels)

@@ -136,6 +136,16 @@ class KnowledgeBase:
                 return Page(p["number"], p["text"])
         return None
 
+    def block_spans(self, ev: "Evidence") -> list[tuple[str, int, int]]:
+        """(kind, start, end) of the blocks on the evidence's page: the document's own structure."""
+        node = self.ingestor.docstore.get_document(ev.chunk.doc_id, raise_error=False)
+        if node is None:
+            return []
+        for p in node.metadata["pages"]:
+            if p["number"] == ev.chunk.page:
+                return [(b["kind"], b["start"], b["end"]) for b in p["blocks"]]
+        return []
+
     def outline(self, ev: "Evidence") -> list[tuple[str, int, int]]:
         """Sibling sub-headings of the evidence's section: (heading text, page, offset).
 

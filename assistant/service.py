@@ -103,6 +103,7 @@ class Assistant:
             answer = answer_extractive(
                 query, evidence, self.encode, self.settings.refusal_threshold,
                 self.settings.max_answer_sentences, outline=self.kb.outline, asked=question,
+                blocks=self.kb.block_spans,
             )
             for word in _words(answer.answer):
                 yield word

@@ -7,6 +7,7 @@ these, so a quote is always `page.text[start:end]` of a real page.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import pysbd
@@ -51,33 +52,58 @@ def overlap(question_terms: set[str], text: str) -> float:
     return len(question_terms & terms(text)) / len(question_terms)
 
 
-def split_units(evidence: list[Evidence]) -> list[Unit]:
+BlockSpans = Callable[[Evidence], list[tuple[str, int, int]]]
+
+
+def split_units(evidence: list[Evidence], blocks: BlockSpans | None = None) -> list[Unit]:
+    """Units of every evidence chunk. With `blocks` (the page's structure: kind, start, end)
+    list items are known from the document; without it, bullet markers are guessed."""
     units: list[Unit] = []
     for i, ev in enumerate(evidence):
-        text, base = ev.chunk.text, ev.chunk.start
-        run, in_list, pos = 0, False, 0
-        for line in text.split("\n"):
-            line_start, pos = pos, pos + len(line) + 1
-            if not line.strip():
-                continue
-            marker = BULLET.match(line)
-            if marker:
-                if not in_list:
-                    run, in_list = run + 1, True
-                s = line_start + marker.end()
-                e = line_start + len(line.rstrip())
-                units.append(Unit(i, "item", text[s:e], base + s, base + e, run=run))
-                continue
-            in_list = False
-            for seg in _segmenter.segment(line):
-                s = line_start + seg.start
-                e = s + len(seg.sent.rstrip())
-                if e > s and text[s:e].strip():
-                    units.append(Unit(i, "sentence", text[s:e], base + s, base + e))
-            if units and units[-1].evidence == i and units[-1].text.rstrip().endswith(":"):
-                units[-1].intro = True
-                units[-1].run = run + 1  # the list that follows will get this run id
+        spans = _clip(blocks(ev), ev) if blocks else _guess_blocks(ev)
+        run, prev = 0, ""
+        for kind, start, end in spans:
+            text = ev.chunk.text[start - ev.chunk.start : end - ev.chunk.start]
+            if kind in ("list_item", "table_row"):
+                if prev not in ("list_item", "table_row"):
+                    run += 1
+                    _mark_intro(units, i, run)
+                units.append(Unit(i, "item", text.strip(), start, start + len(text.rstrip()), run=run))
+            else:
+                for seg in _segmenter.segment(text):
+                    s = start + seg.start
+                    e = s + len(seg.sent.rstrip())
+                    if e > s and text[seg.start : seg.start + len(seg.sent.rstrip())].strip():
+                        units.append(Unit(i, "sentence", seg.sent.rstrip(), s, e))
+            prev = kind
     return units
+
+
+def _mark_intro(units: list[Unit], evidence: int, run: int) -> None:
+    """The sentence right before a list introduces it ("…these five fundamentals:")."""
+    if units and units[-1].evidence == evidence and units[-1].kind == "sentence":
+        units[-1].intro, units[-1].run = True, run
+
+
+def _clip(spans: list[tuple[str, int, int]], ev: Evidence) -> list[tuple[str, int, int]]:
+    lo, hi = ev.chunk.start, ev.chunk.end
+    out = [(k, max(s, lo), min(e, hi)) for k, s, e in spans if e > lo and s < hi and k != "heading"]
+    return out or [("paragraph", lo, hi)]
+
+
+def _guess_blocks(ev: Evidence) -> list[tuple[str, int, int]]:
+    """Line-based structure for text without a known page layout (e.g. generated answers)."""
+    out, pos, base = [], 0, ev.chunk.start
+    for line in ev.chunk.text.split("\n"):
+        start, pos = pos, pos + len(line) + 1
+        if not line.strip():
+            continue
+        marker = BULLET.match(line)
+        if marker:
+            out.append(("list_item", base + start + marker.end(), base + start + len(line.rstrip())))
+        else:
+            out.append(("paragraph", base + start, base + start + len(line)))
+    return out
 
 
 def citation(n: int, ev: Evidence, start: int, end: int, score: float) -> Citation:

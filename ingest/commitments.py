@@ -26,7 +26,8 @@ MONTH_NO = {m: i for i, m in enumerate("jan feb mar apr may jun jul aug sep oct 
 YEAR = r"(20\d\d)"
 _I = re.IGNORECASE
 FROM_RX = re.compile(rf"\b(?:from|starting|beginning)\s+(?:(?:in\s+)?({MONTH})\s+)?{YEAR}(?:\s*[-–/]\s*\d{{1,4}})?", _I)
-BY_RX = re.compile(rf"\b(?:by|before|until|till)\s+(?:the\s+end\s+of\s+)?(?:({MONTH})\s+)?{YEAR}\b", _I)
+SEASON = r"(?:Spring|Summer|Autumn|Winter)(?:\s+[Tt]erm)?"
+BY_RX = re.compile(rf"\b(?:by|before|until|till)\s+(?:the\s+end\s+of\s+)?(?:({MONTH})\s+|{SEASON}\s+)?{YEAR}\b", _I)
 MY_RANGE_RX = re.compile(rf"({MONTH})\s*{YEAR}\s*[-–]\s*({MONTH})\s*{YEAR}")
 DATED_RX = re.compile(rf"({MONTH})(?:\s*[-–]?\s*{MONTH})?\s+{YEAR}\b")
 RANGE_RX = re.compile(r"\b(20\d\d)\s*[-–/]\s*(20\d\d|\d{1,2})\b(?![-–/]?\d)")
@@ -52,6 +53,8 @@ ASK_RX = re.compile(r"What\s+(?:do\s+|shall\s+|will\s+)?we\s+(?:wish|want|aim|ho
 PLAN_LEAD_RX = re.compile(
     r"^((?:[A-Z][\w&-]*\s+){0,3}?(?:Timelines?|Steps|Milestones|Actions|Priorities|Targets|Objectives|Goals)"
     r"(?:\s+20\d\d\s*[-–]\s*\d{2,4})?)\s+(?=[A-Z])")
+SKIP_SECTION_RX = re.compile(r"^(?:table\s+of\s+)?contents$|version\s+(?:control|history)|document\s+(?:history|control)"
+                             r"|amendments|summary\s+of\s+changes|glossary|definitions", _I)
 ENUM_RX = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 QUOTES = "\"“”‘’'«"
 
@@ -157,14 +160,20 @@ def theme_of(path: tuple[str, ...]) -> str:
     return ""
 
 
+def _span_frame(heading: str) -> Frame:
+    """A heading's period ("(2023 - 2028)", "by 2027"); a single date ("Meeting 23 May 2022") is not one."""
+    frame = parse_frame(heading)
+    return Frame() if frame.date else frame
+
+
 def _is_plan(path: tuple[str, ...]) -> bool:
-    """Items under one of the two nearest headings are plan items when it names a plan or dates one."""
-    return any(PLAN_HEADING_RX.search(h) or parse_frame(h) for h in path[-2:])
+    """Items under one of the two nearest headings are plan items when it names a plan or gives its period."""
+    return any(PLAN_HEADING_RX.search(h) or _span_frame(h) for h in path[-2:])
 
 
 def _heading_frame(path: tuple[str, ...]) -> Frame:
     for heading in reversed(path):
-        if frame := parse_frame(heading):
+        if frame := _span_frame(heading):
             return frame
     return Frame()
 
@@ -192,9 +201,10 @@ def _opens_item(prev: str, word: str, nxt: str) -> bool:
         return False
     if prev[:1].islower():  # "co-ordinated SEMH provisions" is one item, "supported High levels" two
         participle = len(p) > 4 and p.endswith("ed") and not p.endswith("eed")
-        return p not in _COMPOUND and (not participle or word in _OPENERS)
+        verb = participle or (p.endswith("ing") and len(p) > 5)  # "practising Rights" keeps its object
+        return p not in _COMPOUND and (not verb or word in _OPENERS or word.endswith("ing"))
     w = word.lower()
-    if word in _OPENERS or (w.endswith("ly") and len(w) > 4) or (w.endswith("ed") and len(w) > 4):
+    if word in _OPENERS or (w.endswith(("ly", "ed")) and len(w) > 4) or re.match(r"[A-Z][a-z]+-[a-z]", word):
         return True
     if w.endswith("ing") and len(w) > 5:  # "Intervention Tackling the", not "School Monitoring Scorecard"
         return p.endswith("ing") or not nxt[:1].isupper()
@@ -375,19 +385,25 @@ def extract_commitments(doc: Document) -> list[dict]:
 
     for page in doc.pages:
         openings: dict[tuple[str, ...], Frame] = {}
-        intro = False
+        intro, prev_kind = False, ""
         for b in page.blocks:
             path = b.section_path
             if b.kind == "heading":
-                intro = False
+                intro, prev_kind = False, b.kind
                 continue
             opening = openings.setdefault(path, _opening_frame(page, b))
+            if path and SKIP_SECTION_RX.search(path[-1]):
+                continue
             if b.kind in ("list_item", "table_row"):
                 s = b.start + (m.end() if (m := ENUM_RX.match(b.text)) else 0)
                 text = page.text[s : b.end]
-                if len(text.split()) >= 2 and (intro or _is_plan(path) or has_marker(text)):
+                header = (b.kind == "table_row" and prev_kind != "table_row" and "." not in text
+                          and len(text.split()) <= 16 and not has_marker(text))  # a table's column titles
+                if len(text.split()) >= 2 and not header and (intro or _is_plan(path) or has_marker(text)):
                     add(page, s, b.end, path, "item", opening)
+                prev_kind = b.kind
                 continue
+            prev_kind = b.kind
             intro = False
             if r := _run_on(page, b):
                 for s, e, label in _run_on_items(page, b, r, labels, closing):

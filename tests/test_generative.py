@@ -36,6 +36,7 @@ def fake():
 def _fresh(fake):
     fake.reset()
     yield
+    assert not fake.errors, f"a scripted reply raised: {fake.errors!r}"
 
 
 @pytest.fixture(scope="module")

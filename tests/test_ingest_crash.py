@@ -22,7 +22,7 @@ ETHOS = [sys.executable, "-m", "ui.cli"]
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _grow_corpus(dest: Path, copies: int = 12) -> Path:
+def _grow_corpus(dest: Path, copies: int = 8) -> Path:
     """The demo corpus plus variants of its documents, so a run lasts long enough to be killed."""
     shutil.copytree(DEMO, dest)
     seeds = sorted(p for p in DEMO.glob("*.txt"))
@@ -51,7 +51,7 @@ def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float)
     settings = Settings(data_dir=data)
     ing = Ingestor(settings)
     partial = len(ing.document_ids())
-    assert 0 < partial < 5 + 12, "the kill should land mid-run"
+    assert 0 < partial < 5 + 8, "the kill should land mid-run"
     report = ing.ingest_corpus(corpus)
     assert report.count("failed") == 0
     assert_consistent(settings, ing, corpus)

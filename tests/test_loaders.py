@@ -223,6 +223,12 @@ def test_docx_page_breaks_number_pages(report_docx: Document) -> None:
     assert block_with(report_docx, "Publish a summary").kind == "list_item"
 
 
+def test_docx_pages_follow_words_saved_layout(tmp_path: Path) -> None:
+    doc = load(docgen.rendered_pages_docx(tmp_path / "laid-out.docx"))
+    assert [(p.number, p.text) for p in doc.pages] == [
+        (1, "First page text."), (2, "Second page text."), (3, "Third page text, after the text flowed over.")]
+
+
 def test_docx_bold_paragraph_used_as_heading(report_docx: Document) -> None:
     b = block_with(report_docx, "everyone's responsibility")
     assert b.section_path == ("Trust Development Plan", "Monitoring", "Safeguarding")
@@ -266,7 +272,10 @@ def test_html_without_main_drops_menus_and_consent(tmp_path: Path) -> None:
 
 
 def test_markdown_structure(tmp_path: Path) -> None:
-    md = """# Trust Strategy
+    md = """---
+title: front matter is metadata, not text
+---
+# Trust Strategy
 
 Our strategy is **simple** and
 wrapped over two lines, see [the plan](http://x.org).
@@ -296,7 +305,8 @@ Download Presentation
         "Reading for every pupil continued on an indented line", "Attendance", "1. Leadership"]
     assert block_with(doc, "Attendance").section_path == ("Trust Strategy", "Priorities")
     assert [b.text for b in blocks(doc, "table_row")] == ["Target | Owner", "Target: Reading at 80%; Owner: Head of English"]
-    assert "Download" not in doc.text
+    assert "Download" not in doc.text and "front matter" not in doc.text
+    assert doc.pages[0].blocks[0].text == "Trust Strategy"
 
 
 # -- the demo corpus ---------------------------------------------------------------------

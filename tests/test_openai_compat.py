@@ -60,9 +60,10 @@ def test_follow_up_from_message_history(client):
 
 def test_refusal_is_flagged(client):
     response = client.chat.completions.create(
-        model="ethos", messages=[{"role": "user", "content": "What are the term dates for next year?"}])
+        model="ethos", messages=[{"role": "user", "content": "What is the headteacher's salary?"}])
     assert response.model_extra["refused"] is True
-    assert "Sources:" not in response.choices[0].message.content
+    content = response.choices[0].message.content
+    assert "Sources:" not in content and "\n\nClosest passages (none answers the question):\n[1] " in content
 
 
 def test_errors(live_server):

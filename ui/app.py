@@ -70,7 +70,8 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                         with gr.Column(elem_id="ethos-starters") as starter_panel:
                             starter_buttons = _starters(starters)
                         chat = gr.Chatbot(
-                            label="Conversation", elem_id="ethos-chat", height="62vh", latex_delimiters=[],
+                            label="Conversation", show_label=False, elem_id="ethos-chat", height="62vh",
+                            latex_delimiters=[],
                             feedback_options=("Like", "Dislike"), buttons=["copy"], layout="panel",
                             placeholder="Ask a question about the trust's documents. Every answer quotes "
                                         "its sources; select one to read the page.",
@@ -79,7 +80,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                             question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1,
                                                   max_lines=4, submit_btn="Ask", scale=5,
                                                   placeholder="e.g. How do we support staff wellbeing?")
-                            new_chat = gr.Button("New chat", elem_id="ethos-new-chat", scale=0, min_width=90)
+                            new_chat = gr.Button("New chat", elem_id="ethos-new-chat", scale=0, min_width=120)
                         with gr.Group(visible=False, elem_id="ethos-feedback") as fb_panel:
                             fb_prompt = gr.Markdown(elem_id="ethos-feedback-prompt")
                             fb_comment = gr.Textbox(label="Comment (optional)", elem_id="ethos-feedback-comment",
@@ -120,7 +121,8 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         question.submit(chat_h.respond, [question, chat, turns, key], ask_out)
         for button in starter_buttons:
             button.click(chat_h.respond, [button, chat, turns, key], ask_out)
-        new_chat.click(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel])
+        for event in (new_chat.click, chat.clear):  # the button, or the chat's own trash icon
+            event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel])
         viewer.select(chat_h.open_source, [turns, key], viewer)
         chat.like(chat_h.rate, [turns], [turns, fb_panel, fb_target, fb_prompt]).then(
             lambda: ("", ""), None, [fb_comment, fb_status])

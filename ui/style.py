@@ -5,7 +5,7 @@ Colours use Gradio's theme variables where one fits, so dark mode still reads we
 """
 
 CSS = """
-#ethos-header { align-items: flex-end; gap: 12px; }
+#ethos-header { align-items: center; gap: 12px; }
 .ethos-brand h1 { margin: 0; font-size: 1.6rem; }
 .ethos-brand p { margin: 2px 0 0; color: var(--body-text-color-subdued); }
 .ethos-role { font-size: .9rem; padding: 2px 0; }

@@ -33,16 +33,15 @@ def load_docx(data: bytes, name: str) -> list[Page]:
     try:
         document = docx.Document(io.BytesIO(data))
         items = list(document.iter_inner_content())
-    except Exception as exc:  # a zip with a broken or missing document part
+        loader = _Loader(rendered=next(document.element.body.iter(_RENDERED), None) is not None)
+        loader.title_offset = int(any(_style_name(p).lower() == "title" for p in items if isinstance(p, Paragraph)))
+        for item in items:
+            if isinstance(item, Paragraph):
+                loader.paragraph(item)
+            elif isinstance(item, Table):
+                loader.table(item)
+    except Exception as exc:  # a broken zip or document part, or XML python-docx cannot map
         raise LoadError(f"{name}: the Word document is damaged and cannot be read ({type(exc).__name__})") from exc
-    body = document.element.body
-    loader = _Loader(rendered=next(body.iter(_RENDERED), None) is not None)
-    loader.title_offset = int(any(_style_name(p).lower() == "title" for p in items if isinstance(p, Paragraph)))
-    for item in items:
-        if isinstance(item, Paragraph):
-            loader.paragraph(item)
-        elif isinstance(item, Table):
-            loader.table(item)
     return loader.b.build()
 
 

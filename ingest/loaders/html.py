@@ -21,9 +21,10 @@ from ingest.models import DocumentBuilder, Page
 
 _DROP_TAGS = "script style noscript template svg canvas nav footer aside form iframe button select dialog menu".split()
 _DROP_ROLES = {"navigation", "banner", "contentinfo", "complementary", "search", "dialog", "alertdialog"}
+# cookie/consent anywhere in an id or class; other words at the start of a word ("site-footer", "navbar")
 _DROP_WORDS = re.compile(
-    r"cookie|consent|gdpr|banner|\bnav|navbar|footer|menu|breadcrumb|share|social|skip-?link|sidebar|popup|"
-    r"modal|newsletter|advert",
+    r"cookie|consent|gdpr|(?:^|[^a-z])(?:sub-?)?(?:nav|menu|footer|share|social|breadcrumb|sidebar|popup|modal|"
+    r"newsletter|advert|banner|skip)",
     re.IGNORECASE,
 )
 _HEADINGS = {f"h{i}" for i in range(1, 7)}

@@ -57,24 +57,19 @@ class _PdfPage:
 class _Run:
     """Lines that belong together: no blank line, no big vertical gap, no jump back up."""
 
-    lines: list[_Line] = field(default_factory=list)
+    lines: list[_Line]
     sibling: bool = False  # starts level with or above the previous line: a cell beside it
-
-    @property
-    def y0(self) -> float | None:
-        return self.lines[0].y
 
 
 def load_pdf(data: bytes, name: str) -> list[Page]:
     """Pages of a PDF; LoadError if it is damaged, password-protected or has no text."""
-    reader = _open(data, name)
-    pages, failures = [], 0
+    reader, pages = _open(data, name), []
     for number, page in enumerate(reader.pages, 1):
         try:
             box = page.mediabox
             pages.append(_PdfPage(number, _page_lines(page), float(box.bottom), float(box.top)))
         except Exception:  # one unreadable page must not sink the document
-            failures += 1
+            continue
     if not pages:
         raise LoadError(f"{name}: the PDF is damaged; no page could be read")
     if not any(line.text.strip() for p in pages for line in p.lines):
@@ -124,16 +119,10 @@ def _page_lines(page) -> list[_Line]:
             if part:
                 cur.append((part, cm, tm, font, size))
     lines.append(_make_line(cur))
-    return _attach_bullets(lines)
-
-
-def _attach_bullets(lines: list[_Line]) -> list[_Line]:
-    """A bullet glyph drawn apart from its text comes out as its own line: join them."""
     out: list[_Line] = []
-    for line in lines:
-        prev = out[-1] if out else None
-        if prev and prev.text.strip() == "•" and line.text.strip():
-            out[-1] = _Line("• " + line.text.strip(), line.size, line.bold, prev.x, line.y)
+    for line in lines:  # a bullet glyph drawn apart from its text is a line of its own: rejoin
+        if out and out[-1].text.strip() == "•" and line.text.strip():
+            out[-1] = _Line("• " + line.text.strip(), line.size, line.bold, out[-1].x, line.y)
         else:
             out.append(line)
     return out
@@ -172,14 +161,13 @@ def _key(text: str) -> str:
 
 
 def _is_page_label(text: str, number: int) -> bool:
-    m = _PAGE_LABEL.fullmatch(text.strip())
-    if not m:
-        return False
-    return not text.strip().isdigit() or abs(int(text.strip()) - number) <= 3
+    """ "Page 3 of 12", "- 3 -", or a bare number close to the physical page number."""
+    t = text.strip()
+    return bool(_PAGE_LABEL.fullmatch(t)) and (not t.isdigit() or abs(int(t) - number) <= 3)
 
 
 def _drop_running_lines(pages: list[_PdfPage]) -> None:
-    """Remove edge lines repeated on at least half of the pages with text (at least 2)."""
+    """Remove edge lines repeated on at least half of the pages with text (at least 2), and page labels."""
     zones = [_edge_zone(p) for p in pages]
     counts = Counter(k for p, z in zip(pages, zones) for k in {_key(p.lines[i].text) for i in z})
     need = max(2, math.ceil(0.5 * sum(1 for z in zones if z)))
@@ -280,13 +268,9 @@ def _runs(lines: list[_Line]) -> list[_Run]:
 def _row_end(runs: list[_Run], i: int) -> int:
     """Index after the cells that share run i's baseline (i + 1 when it is not a table row)."""
     j = i + 1
-    while j < len(runs) and runs[j].sibling and _near(runs[j].y0, runs[j - 1].y0):
+    while j < len(runs) and runs[j].sibling and abs((runs[j].lines[0].y or 0) - (runs[j - 1].lines[0].y or 1e9)) <= 3:
         j += 1
     return j if all(len(r.lines) <= 40 for r in runs[i:j]) else i + 1
-
-
-def _near(a: float | None, b: float | None) -> bool:
-    return a is not None and b is not None and abs(a - b) <= 3
 
 
 def _emit_page(b: DocumentBuilder, runs: list[_Run], style: _Style, levels: HeadingLevels) -> None:
@@ -306,9 +290,8 @@ def _emit_page(b: DocumentBuilder, runs: list[_Run], style: _Style, levels: Head
 def _is_header_row(runs: list[_Run], i: int, style: _Style) -> bool:
     """A lone bold line right above a rebuilt table row is that table's header, not a heading."""
     one = runs[i].lines[0]
-    return len(runs[i].lines) == 1 and i + 1 < len(runs) and _row_end(runs, i + 1) > i + 2 and (
-        style.styled and one.bold and one.size < style.body + 1
-    )
+    above_row = len(runs[i].lines) == 1 and i + 1 < len(runs) and _row_end(runs, i + 1) > i + 2
+    return above_row and style.styled and one.bold and one.size < style.body + 1
 
 
 def _emit_run(b: DocumentBuilder, run: _Run, style: _Style, levels: HeadingLevels) -> None:
@@ -331,8 +314,9 @@ def _emit_run(b: DocumentBuilder, run: _Run, style: _Style, levels: HeadingLevel
         if not any(c.isalnum() for c in t):
             continue  # dot leaders, stray bullets
         nxt = run.lines[k + 1] if k + 1 < len(run.lines) else None
-        if kind == "heading" and head and (head.size, head.bold) == (line.size, line.bold) and _more_heading(buf, t):
-            buf.append(t)  # a heading wrapped over two lines
+        same_type = kind == "heading" and (head.size, head.bold) == (line.size, line.bold)
+        if same_type and len(buf) < 3 and len(" ".join(buf + [t])) <= 150 and not list_marker(t):
+            buf.append(t)  # a heading wrapped over two or three lines
         elif style.is_heading(line, nxt, alone=len(run.lines) == 1):
             flush()
             kind, buf, head = "heading", [t], line
@@ -351,13 +335,10 @@ def _emit_run(b: DocumentBuilder, run: _Run, style: _Style, levels: HeadingLevel
 
 def _heading_text(text: str) -> bool:
     """Not a sentence (final stop, or a full stop inside) and not a data row (dates, P P S)."""
-    if text[-1] in ".;," or len(text.split()) > 20 or re.search(r"[a-z]{2}\. [A-Z]", text):
+    words = len(text.split())
+    if text[-1] in ".;," or words > 20 or (words > 12 and ", " in text) or re.search(r"[a-z]{2}\. [A-Z]", text):
         return False
     return len(re.findall(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b[A-Z]\b", text)) < 2
-
-
-def _more_heading(buf: list[str], text: str) -> bool:
-    return len(buf) < 3 and len(" ".join(buf)) + len(text) <= 150 and not list_marker(text)
 
 
 def _continues_item(line: _Line, text: str, x0: float | None, prev: str) -> bool:

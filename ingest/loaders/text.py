@@ -180,12 +180,12 @@ def join_wrapped(lines: list[str]) -> str:
         line = clean_line(raw)
         if not line:
             continue
-        m = re.search(r"(\w+)-$", out)
+        m = re.search(r"(\w+)-$", out[-80:]) if out.endswith("-") else None
         if not out:
             out = line
         elif m and out[-2].isalpha() and line[0].islower() and not _compound(m.group(1), line):
             out = out[:-1] + line
-        elif m and (line[0].isalnum()):
+        elif m and line[0].isalnum():
             out += line
         else:
             out += " " + line
@@ -212,6 +212,9 @@ def load_plain(text: str) -> DocumentBuilder:
     b, levels = DocumentBuilder(), HeadingLevels()
     lines = ["" if is_boilerplate(x) else x for x in map(clean_line, text.split("\n"))]
     kind, buf, prev = "", [], ""  # the open block and the last non-blank line
+    following, nxt = [""] * len(lines), ""  # the next non-blank line after each line
+    for i in range(len(lines) - 1, -1, -1):
+        following[i], nxt = nxt, lines[i] or nxt
 
     def flush() -> None:
         nonlocal kind, buf
@@ -230,7 +233,7 @@ def load_plain(text: str) -> DocumentBuilder:
             continue
         marker = list_marker(line)
         style = heading_style(line)
-        if style == "num" and (list_marker(next((x for x in lines[i + 1 :] if x), "")) or list_marker(prev)):
+        if style == "num" and (list_marker(following[i]) or list_marker(prev)):
             style = None  # "1. Short item" inside a numbered list is an item
         if prev and prev[0] in QUOTES and len(line.split()) <= 6:
             style = None  # "Malala Yousafzai" under a quotation is an attribution
@@ -275,6 +278,8 @@ def load_markdown(text: str) -> DocumentBuilder:
     """Markdown: '#' and underlined headings, '-', '*', '+', '•', '1.' items, pipe tables."""
     b = DocumentBuilder()
     lines = text.split("\n")
+    if lines[0].strip() == "---" and "---" in (x.strip() for x in lines[1:]):  # YAML front matter
+        lines = lines[[x.strip() for x in lines].index("---", 1) + 1 :]
     kind, buf, headers, fence = "", [], [], False
 
     def flush() -> None:

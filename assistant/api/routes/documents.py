@@ -76,7 +76,7 @@ def upload_documents(
             if v and v.strip()}
     results = ingest_uploads(kb, settings, list(zip(names, files)), meta)
     if all(r.status == "failed" for r in results):
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "No file could be read: "
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "No file could be read: "
                             + "; ".join(f"{r.filename}: {r.reason}" for r in results))
     return results
 
@@ -123,7 +123,7 @@ def _validate(files: list[UploadFile], settings: Settings, title: str | None, au
     limit = settings.max_upload_mb * 1024 * 1024
     big = [f.filename or "(unnamed)" for f in files if _size(f) > limit]
     if big:
-        raise HTTPException(status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
                             f"Larger than {settings.max_upload_mb} MB: {', '.join(big)}")
     if len(set(names)) != len(names):
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "Two files in the upload have the same name")
