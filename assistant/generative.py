@@ -93,7 +93,7 @@ def ground(question: str, text: str, evidence: list[Evidence], encode: Encoder) 
     order: list[int] = []  # evidence numbers (1-based, as the model wrote them) in order of first use
     for m in MARKER_GROUP.finditer(text):
         for n in _numbers(m.group(2)):
-            if n not in order and n <= len(evidence) + 1:
+            if 1 <= n <= len(evidence) and n not in order:
                 order.append(n)
     renumber = {old: new for new, old in enumerate(order, start=1)}
     raw = _sentences(text)

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     rrf_k: int = 60
 
     # --- answering ----------------------------------------------------------
-    refusal_threshold: float = 0.35  # calibrated in evals/calibration.md
+    refusal_threshold: float = 1.20  # evidence strength below this → refuse; see evals/calibration.md
     max_answer_sentences: int = 4
     llm_base_url: str | None = None  # OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
     llm_model: str = "llama3.1"

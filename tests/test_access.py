@@ -86,6 +86,25 @@ def test_uploaded_governor_paper_is_hidden_from_staff(api):
     assert "Osprey" not in json.dumps([staff["answer"], staff["citations"], staff["sentences"]])
     gov = api.post("/api/ask", json={"question": "When does the Osprey committee meet?"}, headers=GOVERNOR).json()
     assert any(c["doc_id"] == doc_id for c in gov["citations"])
+    assert api.delete(f"/api/documents/{doc_id}", headers=ADMIN).status_code == 204
     r = api.post("/api/documents", headers=ADMIN, data={"audience": "everyone"},
                  files=[("files", ("x.md", b"# X", "text/markdown"))])
     assert r.status_code == 400 and "audience" in r.json()["detail"]
+
+
+def test_keys_file_roles(demo_settings, assistant, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    keys = tmp_path / "keys.toml"
+    keys.write_text('[keys]\n"file-gov" = "governor"\n"staff-key" = "admin"\n', encoding="utf-8")
+    settings = demo_settings.model_copy(update={"api_keys_file": keys})
+    with TestClient(create_app(settings, assistant)) as client:
+        docs = client.get("/api/documents", headers={"X-API-Key": "file-gov"}).json()
+        assert PRIVATE_DOC_ID in {d["doc_id"] for d in docs}
+        assert client.get("/api/documents", headers=auth("gov-key")).status_code == 200  # settings keys still work
+        assert client.delete("/api/documents/demo/none.md", headers=STAFF).status_code == 404  # file overrides
+    keys.write_text('[keys]\n"k" = "superuser"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="superuser"):
+        create_app(settings)

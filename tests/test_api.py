@@ -228,7 +228,16 @@ def upload(api, files, headers=ADMIN, **form):
     return api.post("/api/documents", files=files, data=form, headers=headers)
 
 
-def test_upload_pdf_and_docx_then_ask(api, demo_settings):
+@pytest.fixture
+def cleanup(api):
+    """Uploads are deleted after the test, so the shared index is the demo corpus again for others."""
+    yield
+    for doc in api.get("/api/documents", headers=ADMIN).json():
+        if doc["doc_id"].startswith("uploads/"):
+            assert api.delete(f"/api/documents/{doc['doc_id']}", headers=ADMIN).status_code == 204
+
+
+def test_upload_pdf_and_docx_then_ask(api, demo_settings, cleanup):
     files = [("files", ("forest-school.pdf", make_pdf(), "application/pdf")),
              ("files", ("travel policy.docx", make_docx(), "application/octet-stream"))]
     r = upload(api, files, organisation="Hollybank Primary", doc_type="policy")
@@ -248,14 +257,14 @@ def test_upload_pdf_and_docx_then_ask(api, demo_settings):
     assert cites(answer, "uploads/travel-policy.docx", "45p per mile"), answer
 
 
-def test_upload_is_admin_only(api):
+def test_upload_is_admin_only(api, cleanup):
     files = [("files", ("note.md", b"# Note\n\nA note.", "text/markdown"))]
     assert upload(api, files, headers=STAFF).status_code == 403
     assert upload(api, files, headers=auth("gov-key")).status_code == 403
     assert upload(api, files, headers={}).status_code == 403  # default role is staff
 
 
-def test_upload_rejects_unsupported_types(api):
+def test_upload_rejects_unsupported_types(api, cleanup):
     r = upload(api, [("files", ("data.csv", b"a,b\n1,2\n", "text/csv"))])
     assert r.status_code == 415 and ".pdf" in r.json()["detail"]
     r = upload(api, [("files", ("ok.md", b"# Fine", "text/markdown")), ("files", ("x.exe", b"MZ", "x/y"))])
@@ -263,14 +272,14 @@ def test_upload_rejects_unsupported_types(api):
     assert "uploads/ok.md" not in {d["doc_id"] for d in api.get("/api/documents", headers=ADMIN).json()}
 
 
-def test_upload_too_large_is_413(api, demo_settings, monkeypatch):
+def test_upload_too_large_is_413(api, demo_settings, monkeypatch, cleanup):
     monkeypatch.setattr(demo_settings, "max_upload_mb", 1)  # the live app shares this object
     big = b"# Big\n\n" + b"All work and no play makes a dull day. " * 40_000  # ~1.5 MB
     r = upload(api, [("files", ("big.md", big, "text/markdown"))])
     assert r.status_code == 413 and "1 MB" in r.json()["detail"]
 
 
-def test_upload_that_cannot_be_read_is_reported(api):
+def test_upload_that_cannot_be_read_is_reported(api, cleanup):
     r = upload(api, [("files", ("broken.pdf", b"%PDF-1.4 this is not really a pdf", "application/pdf"))])
     assert r.status_code == 422 and "broken.pdf" in r.json()["detail"]
     r = upload(api, [("files", ("broken.pdf", b"not a pdf", "application/pdf")),
@@ -281,7 +290,7 @@ def test_upload_that_cannot_be_read_is_reported(api):
     assert "uploads/broken.pdf" not in {d["doc_id"] for d in api.get("/api/documents", headers=ADMIN).json()}
 
 
-def test_upload_names_cannot_escape(api, demo_settings):
+def test_upload_names_cannot_escape(api, demo_settings, cleanup):
     r = upload(api, [("files", ("../../escape attempt.md", b"# Escape\n\nThe kiln is fired on Fridays.", "text/markdown"))])
     assert r.status_code == 200 and r.json()[0]["doc_id"] == "uploads/escape-attempt.md"
     assert (demo_settings.data_dir / "uploads" / "escape-attempt.md").exists()
@@ -302,3 +311,18 @@ def test_delete_removes_document_from_list_and_answers(api, demo_settings):
     assert not (demo_settings.data_dir / "uploads" / "minibus.md").exists()
     assert "minibus" not in (demo_settings.data_dir / "uploads" / "sources.toml").read_text()
     assert api.delete("/api/documents/uploads/minibus.md", headers=ADMIN).status_code == 404
+
+
+def test_app_builds_its_assistant_once_at_startup(demo_settings, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    app = create_app(demo_settings.model_copy(update={"data_dir": tmp_path / "empty"}))
+    assert app.state.assistant is None
+    with TestClient(app) as client:
+        built = app.state.assistant
+        health = client.get("/api/health").json()
+        assert health["documents"] == 0 and health["chunks"] == 0
+        assert client.post("/api/ask", json={"question": "What are our values?"}).json()["refused"] is True
+        assert app.state.assistant is built

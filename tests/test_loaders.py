@@ -144,7 +144,8 @@ def test_pdf_with_owner_password_only_loads(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("name", "data", "message"),
     [
-        ("notes.pdf", b"Minutes of the meeting held on 5 May.\nAll present.\n", r"notes\.pdf is not a PDF \(looks like plain text\)"),
+        ("notes.pdf", b"Minutes of the meeting held on 5 May.\nAll present.\n",
+         r"notes\.pdf is not a PDF \(looks like plain text\)"),
         ("page.pdf", b"<!DOCTYPE html><html><body>404 Not Found</body></html>", r"not a PDF \(looks like an HTML page\)"),
         ("plan.docx", None, r"plan\.docx is not a Word \(\.docx\) document \(looks like a PDF\)"),
         ("old.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 600, r"legacy Office file .*save it as \.docx"),
@@ -304,7 +305,8 @@ Download Presentation
     assert [b.text for b in blocks(doc, "list_item")] == [
         "Reading for every pupil continued on an indented line", "Attendance", "1. Leadership"]
     assert block_with(doc, "Attendance").section_path == ("Trust Strategy", "Priorities")
-    assert [b.text for b in blocks(doc, "table_row")] == ["Target | Owner", "Target: Reading at 80%; Owner: Head of English"]
+    rows = [b.text for b in blocks(doc, "table_row")]
+    assert rows == ["Target | Owner", "Target: Reading at 80%; Owner: Head of English"]
     assert "Download" not in doc.text and "front matter" not in doc.text
     assert doc.pages[0].blocks[0].text == "Trust Strategy"
 
@@ -443,6 +445,28 @@ def test_real_pdf_running_headers_and_page_numbers_removed(real_docs) -> None:
     policy, _ = real_docs["2021-cp-and-safeguarding-policy.pdf"]
     youth = block_with(policy, "25. Youth produced sexual imagery")
     assert youth.kind == "heading" and youth in policy.pages[21].blocks and policy.pages[21].number == 22
+
+
+@needs_real
+def test_real_pdf_no_line_repeated_at_page_edges_survives(real_docs) -> None:
+    """An independent check: lines that open or close most raw pages appear in no loaded page."""
+    def key(line: str) -> str:
+        return re.sub(r"\d+", "#", " ".join(line.lower().split()))
+
+    found = 0
+    for name, (doc, raw) in real_docs.items():
+        edges = [[ln for ln in page.split("\n") if ln.strip()] for page in raw]
+        counts: dict[str, int] = {}
+        for lines in edges:
+            for k in {key(ln) for ln in lines[:3] + lines[-3:]}:
+                counts[k] = counts.get(k, 0) + 1
+        pages_with_text = sum(1 for lines in edges if lines)
+        repeated = {k for k, n in counts.items() if n >= max(2, pages_with_text / 2)}
+        found += len(repeated)
+        for page in doc.pages:
+            survivors = repeated & {key(ln) for ln in page.text.split("\n")}
+            assert not survivors, (name, page.number, survivors)
+    assert found >= 4  # page numbers (2 documents), "FGB 23 May 2022", "Page # of #"
 
 
 @needs_real

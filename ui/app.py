@@ -49,18 +49,17 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
     lib_h = LibraryHandlers(assistant, settings)
     starters = assistant.kb.manifest().starters
     try:
-        default_role = principal_for_key(settings, None).role
-        role_badge = render.role_html(default_role)
+        role_badge = render.role_html(principal_for_key(settings, None).role, default=True)
     except AuthError:
         role_badge = render.role_html(None, "Enter your access key to start.")
 
     with gr.Blocks(title="Ethos", analytics_enabled=False) as blocks:
         with gr.Row(elem_id="ethos-header", equal_height=False):
             gr.HTML('<div class="ethos-brand"><h1>Ethos</h1><p>Answers from your trust’s own documents, '
-                    "quoted and cited.</p></div>", elem_id="ethos-brand")
+                    "quoted and cited.</p></div>", elem_id="ethos-brand", min_width=260)
             with gr.Column(scale=0, min_width=260):
                 key = gr.Textbox(label="Access key", type="password", elem_id="ethos-key", max_lines=1,
-                                 placeholder="Blank for the default role; Enter to apply")
+                                 container=False, placeholder="Access key (blank = default role)")
                 role = gr.HTML(role_badge, elem_id="ethos-role")
 
         with gr.Tabs(elem_id="ethos-tabs"):
@@ -70,16 +69,17 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                         with gr.Column(elem_id="ethos-starters") as starter_panel:
                             starter_buttons = _starters(starters)
                         chat = gr.Chatbot(
-                            label="Conversation", show_label=False, elem_id="ethos-chat", height="62vh",
+                            label="Conversation", show_label=False, elem_id="ethos-chat", height=None,
+                            min_height=120, max_height="66vh",
                             latex_delimiters=[],
-                            feedback_options=("Like", "Dislike"), buttons=["copy"], layout="panel",
+                            feedback_options=("Like", "Dislike"), buttons=["copy"], layout="bubble",
                             placeholder="Ask a question about the trust's documents. Every answer quotes "
                                         "its sources; select one to read the page.",
                         )
                         with gr.Row(elem_id="ethos-ask-row"):
                             question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1,
-                                                  max_lines=4, submit_btn="Ask", scale=5,
-                                                  placeholder="e.g. How do we support staff wellbeing?")
+                                                  max_lines=4, submit_btn="Ask", scale=5, min_width=240,
+                                                  placeholder="Ask about our vision, strategy or policies…")
                             new_chat = gr.Button("New chat", elem_id="ethos-new-chat", scale=0, min_width=120)
                         with gr.Group(visible=False, elem_id="ethos-feedback") as fb_panel:
                             fb_prompt = gr.Markdown(elem_id="ethos-feedback-prompt")

@@ -51,7 +51,7 @@ class LibraryHandlers:
             return (render.role_html(None, f"{exc} — you can't ask or browse until it is fixed."),
                     [], gr.update(visible=False), gr.update(choices=[], value=None))
         rows = self._rows(principal)
-        return (render.role_html(principal.role), rows, gr.update(visible=principal.is_admin),
+        return (render.role_html(principal.role, default=not (key or "").strip()), rows, gr.update(visible=principal.is_admin),
                 self._delete_choices(rows))
 
     def _rows(self, principal: Principal) -> list[list[Any]]:

@@ -30,6 +30,11 @@ def esc(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
+def _lines(text: str) -> str:
+    """One kind of line break: CommonMark also ends lines at a bare \r, which would end our HTML block."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def ref_class(message: int, n: int) -> str:
     return f"ethos-ref-{message}-{n}"
 
@@ -43,7 +48,7 @@ def parse_ref(value: str) -> tuple[int, int] | None:
 # -- answers ---------------------------------------------------------------------------------
 def streaming_html(text: str) -> str:
     """The answer while it is still arriving: plain escaped text and a cursor."""
-    body = esc(text).replace("\n", "<br>")
+    body = esc(_lines(text)).replace("\n", "<br>")
     return f'<div class="ethos-answer ethos-streaming">{body}<span class="ethos-cursor">▍</span></div>'
 
 
@@ -54,9 +59,10 @@ def error_html(message: str) -> str:
 def answer_html(answer: Answer, message: int) -> str:
     """A finished answer: text with clickable markers, ⚠ on unsupported sentences, then its sources."""
     cites = {c.n: c for c in answer.citations}
+    text = _lines(answer.answer)
     unsupported = [s.text for s in answer.sentences if not s.supported and s.text.strip()]
-    spans = {u: _locate(answer.answer, u) for u in unsupported}
-    body = _body_html(answer.answer, [s for s in spans.values() if s], cites, message)
+    spans = {u: _locate(text, u) for u in unsupported}
+    body = _body_html(text, [s for s in spans.values() if s], cites, message)
     if answer.refused:
         head = ('<div class="ethos-refusal-label" role="note">Not in the documents</div>')
         sources_title = "Closest passages — none of them answers the question"
@@ -101,7 +107,7 @@ def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citatio
         if start < pos:
             continue
         out.append(esc(text[pos:start]))
-        out.append(f'\x00U{esc(text[start:end])}\x00u')
+        out.append(_flag(text, start, end))
         pos = end
     out.append(esc(text[pos:]))
     escaped = "".join(out)
@@ -114,9 +120,28 @@ def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citatio
                 f' title="Source {n}: {esc(cites[n].title)}">[{n}]</button>')
 
     escaped = MARKER.sub(marker, escaped)
-    escaped = escaped.replace("\x00U", '<span class="ethos-unsupported" title="Not supported by the cited passages">'
-                              "⚠ ").replace("\x00u", "</span>")
+    opening = '<span class="ethos-unsupported" title="Not supported by the cited passages">'
+    escaped = escaped.replace("\x00W", opening + "⚠ ").replace("\x00U", opening).replace("\x00u", "</span>")
     return _blocks(escaped)
+
+
+def _flag(text: str, start: int, end: int) -> str:
+    """Placeholders around an unsupported span, closed at each line end so the HTML nests;
+    a bullet marker opening a line stays outside, so the line is still seen as a list item."""
+    pieces, first, at = [], True, start
+    for line in text[start:end].split("\n"):
+        lead = ""
+        if at == 0 or text[at - 1] == "\n":
+            m = _BULLET.match(line)
+            lead, line = (m.group(0), line[m.end():]) if m else ("", line)
+        if line.strip():
+            tag = "\x00W" if first else "\x00U"
+            pieces.append(esc(lead) + tag + esc(line) + "\x00u")
+            first = False
+        else:
+            pieces.append(esc(lead + line))
+        at += len(lead) + len(line) + 1
+    return "\n".join(pieces)
 
 
 def _blocks(escaped: str) -> str:
@@ -196,7 +221,9 @@ def viewer_html(c: Citation, page: Page | None) -> str:
 
 
 # -- small pieces ------------------------------------------------------------------------------
-def role_html(role: str | None, error: str = "") -> str:
+def role_html(role: str | None, error: str = "", default: bool = False) -> str:
     if error:
         return f'<div class="ethos-role ethos-role-error" role="alert">⚠ {esc(error)}</div>'
-    return f'<div class="ethos-role">Signed in as <strong class="ethos-role-name">{esc(role)}</strong></div>'
+    how = " (default)" if default else ""
+    return (f'<div class="ethos-role">Signed in as <strong class="ethos-role-name">{esc(role)}</strong>'
+            f"{how}</div>")

@@ -5,7 +5,8 @@ Colours use Gradio's theme variables where one fits, so dark mode still reads we
 """
 
 CSS = """
-#ethos-header { align-items: center; gap: 12px; }
+#ethos-header { align-items: center; gap: 12px; flex-wrap: wrap; }
+#ethos-brand { flex: 1 1 260px; min-width: 260px; }
 .ethos-brand h1 { margin: 0; font-size: 1.6rem; }
 .ethos-brand p { margin: 2px 0 0; color: var(--body-text-color-subdued); }
 .ethos-role { font-size: .9rem; padding: 2px 0; }
@@ -59,7 +60,7 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: var
 .ethos-viewer-where { font-size: .85rem; color: var(--body-text-color-subdued); margin-bottom: 8px; }
 .ethos-page-text { position: relative; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 60vh;
   overflow-y: auto; font-size: .9rem; line-height: 1.5; border-top: 1px solid var(--border-color-primary);
-  padding-top: 8px; }
+  padding-top: 8px; margin-top: 4px; }
 .ethos-page-text mark { background: #fde68a; color: #111; padding: 1px 0; border-radius: 2px;
   box-shadow: 0 0 0 2px #fde68a; }
 .ethos-viewer-missing { color: #b42318; }

@@ -83,7 +83,7 @@ def load_pdf(data: bytes, name: str) -> list[Page]:
 
 
 def _open(data: bytes, name: str) -> PdfReader:
-    if b"%%EOF" not in data.rstrip(b"\x00\r\n\t ")[-2048:]:
+    if b"%%EOF" not in data.rstrip(b"\x00\r\n\t ")[-4096:]:
         raise LoadError(f"{name}: the PDF is truncated or damaged (no end-of-file marker); download it again")
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
@@ -268,9 +268,13 @@ def _runs(lines: list[_Line]) -> list[_Run]:
 def _row_end(runs: list[_Run], i: int) -> int:
     """Index after the cells that share run i's baseline (i + 1 when it is not a table row)."""
     j = i + 1
-    while j < len(runs) and runs[j].sibling and abs((runs[j].lines[0].y or 0) - (runs[j - 1].lines[0].y or 1e9)) <= 3:
+    while j < len(runs) and runs[j].sibling and _same_baseline(runs[j - 1].lines[0], runs[j].lines[0]):
         j += 1
     return j if all(len(r.lines) <= 40 for r in runs[i:j]) else i + 1
+
+
+def _same_baseline(a: _Line, b: _Line) -> bool:
+    return a.y is not None and b.y is not None and abs(a.y - b.y) <= 3
 
 
 def _emit_page(b: DocumentBuilder, runs: list[_Run], style: _Style, levels: HeadingLevels) -> None:

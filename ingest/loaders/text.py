@@ -74,7 +74,7 @@ def is_boilerplate(line: str) -> bool:
 
 # Symbol bullets are dropped from the text; enumerators ("1.", "a)") carry meaning and stay.
 _BULLET = re.compile(r"^(?:[•●▪■◦○∙·‣⁃➢➤►▶✓✔❖□\-–−*\x7f\x95]|[\uf000-\uf0ff]|o(?=\s))\s*(?=\S)")
-_ENUM = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?(?:i|ii|iii|iv|v|vi|vii|viii|ix|x)[.)]|\(\d{1,2}\))\s+(?=\S)")
+_ENUM = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-zA-Z][.)]|\(?(?:i{1,3}|iv|vi{0,3}|ix|x)[.)]|\(\d{1,2}\))\s+(?=\S)")
 _NUM_HEADING = re.compile(r"^(\d{1,2}(?:\.\d{1,2})*)\.?\s+[A-Z]")
 
 
@@ -160,7 +160,7 @@ class HeadingLevels:
 # -- joining wrapped lines --------------------------------------------------------------
 
 _KEEP_PREFIX = set("self non well co anti cross multi semi long short high low full part half year".split())
-_KEEP_SUFFIX = set("based led friendly term being related specific wide free like focused centred centered up".split())
+_KEEP_SUFFIX = set("based led informed friendly term being related specific wide free like focused centred level up".split())
 
 
 def _compound(before: str, after: str) -> bool:

@@ -166,7 +166,13 @@ def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str,
                 shutil.copyfileobj(upload.file, out)
             entries[name] = {**(entries.get(name) or {}), **meta}
         _write_manifest(root, entries)
-        report = kb.ingest(root, corpus=UPLOADS)
+        try:
+            report = kb.ingest(root, corpus=UPLOADS)
+        except Exception:
+            for name, _ in files:  # leave the folder as it was, then let the 500 handler log it
+                _restore(root, backup, name, entries, previous[name])
+            _write_manifest(root, entries)
+            raise
         by_id = {f.doc_id: f for f in report.files}
         results = []
         for name, _ in files:

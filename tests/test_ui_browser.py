@@ -1,0 +1,385 @@
+"""The chat UI in a real Chromium against a real uvicorn server running exactly what `ethos serve`
+runs: `mount_ui(create_app(settings, assistant), assistant, settings)` over the demo corpus plus a
+governors-only paper (fixtures in conftest).
+
+Chromium is Debian's (/usr/bin/chromium; `make browser` installs it). Without it these tests skip
+locally but FAIL under CI=true, so a CI run can never pass by skipping them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from assistant.models import Answer, Citation, Sentence
+from ingest.settings import Settings
+from tests.conftest import PRIVATE_DOC_ID
+
+PROJECT = Path(__file__).resolve().parents[1]
+ARTIFACTS = PROJECT / "test-artifacts"
+README_SHOT = PROJECT / "docs" / "screenshot-chat.png"
+CHROMIUM = Path(os.environ.get("ETHOS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DONE = "#ethos-chat .ethos-answer:not(.ethos-streaming):not(.ethos-error)"
+KESTREL_TITLE = "Project Kestrel"
+ORCHARD_FACT = "Every pupil in Year 5 plants a pear tree in the trust orchard each March."
+
+
+# -- servers and browser ---------------------------------------------------------------------------
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _serve(app) -> Iterator[str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, name="ethos-ui", daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{base}/", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the UI server did not start")
+        time.sleep(0.1)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM}; install it with `make browser` (apt-get install chromium)"
+        if _in_ci():
+            pytest.fail(message + " — browser tests must run in CI, not skip.", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ui_url(browser, demo_settings: Settings, assistant) -> Iterator[str]:
+    from assistant.api.main import create_app
+    from ui.app import mount_ui
+
+    yield from _serve(mount_ui(create_app(demo_settings, assistant), assistant, demo_settings))
+
+
+@pytest.fixture
+def page(browser, ui_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(ui_url)
+    page.wait_for_selector("#ethos-question textarea")
+    yield page
+    context.close()
+
+
+# -- page helpers ------------------------------------------------------------------------------------
+def sign_in(page, key: str, role: str) -> None:
+    page.fill("#ethos-key input", key)
+    page.press("#ethos-key input", "Enter")
+    page.wait_for_function(
+        "r => document.querySelector('#ethos-role .ethos-role-name')?.textContent === r", arg=role)
+
+
+def finished(page) -> int:
+    return page.locator(DONE).count()
+
+
+def wait_answer(page, before: int):
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length > n", arg=[DONE, before])
+    return page.locator(DONE).last
+
+
+def ask(page, question: str):
+    """Type a question and press Enter (the keyboard path); returns the finished answer element."""
+    before = finished(page)
+    page.fill("#ethos-question textarea", question)
+    page.press("#ethos-question textarea", "Enter")
+    return wait_answer(page, before)
+
+
+def open_source(page, answer, index: int = 0) -> dict:
+    """Click a source under an answer; returns the viewer's page text and the <mark> position in it."""
+    answer.locator(".ethos-source").nth(index).click()
+    page.wait_for_selector("#ethos-viewer mark")
+    return page.eval_on_selector("#ethos-viewer .ethos-page-text", """box => {
+        const mark = box.querySelector('mark');
+        const before = document.createRange();
+        before.setStart(box, 0); before.setEndBefore(mark);
+        return {text: box.textContent, start: before.toString().length, mark: mark.textContent,
+                title: document.querySelector('#ethos-viewer .ethos-viewer-title').textContent};
+    }""")
+
+
+def source_titles(answer) -> list[str]:
+    return answer.locator(".ethos-source-title").all_inner_texts()
+
+
+def library_text(page) -> str:
+    """The documents table, once filled (every role can read the public Luton strategy)."""
+    page.click("#ethos-tabs button[role=tab]:has-text('Library')")
+    page.wait_for_function("() => (document.querySelector('#ethos-library')?.textContent || '').includes('Luton')")
+    return page.inner_text("#ethos-library")
+
+
+def back_to_chat(page) -> None:
+    page.click("#ethos-tabs button[role=tab]:has-text('Ask')")
+    page.wait_for_selector("#ethos-question textarea", state="visible")
+
+
+def shoot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+# -- tests -----------------------------------------------------------------------------------------------
+@pytest.mark.browser
+def test_page_loads_with_starters_and_api_still_served(page, ui_url, assistant) -> None:
+    assert page.title() == "Ethos"
+    starters = assistant.kb.manifest().starters
+    expected = [q for qs in starters.values() for q in qs]
+    assert page.locator(".ethos-starter").all_inner_texts() == expected
+    for persona in starters:
+        assert page.locator(f"#ethos-starters-{persona.replace('_', '-')} .ethos-starter").count() == len(starters[persona])
+    assert page.locator("#ethos-key input").get_attribute("type") == "password"
+    assert page.inner_text("#ethos-role .ethos-role-name") == "staff"  # demo_settings.default_role
+    for label in ("Access key", "Your question"):  # controls are labelled (accessible names)
+        assert page.get_by_label(label).count() == 1
+    # mounting the page at / must not shadow the API
+    assert httpx.get(f"{ui_url}/api/health", timeout=10).status_code == 200
+    assert httpx.get(f"{ui_url}/v1/models", timeout=10).status_code == 200
+
+
+@pytest.mark.browser
+def test_starter_answers_with_sources_and_viewer_marks_the_exact_quote(page, assistant) -> None:
+    question = assistant.kb.manifest().starters["new_hires"][0]
+    page.locator(".ethos-starter", has_text=question).click()
+    answer = wait_answer(page, 0)
+    assert page.locator("#ethos-starters").is_hidden()  # starters only on an empty chat
+    assert page.locator("#ethos-chat .ethos-question").last.inner_text() == question
+    assert answer.locator(".ethos-source").count() >= 1
+    assert answer.locator(".ethos-cite").count() >= 1  # inline [n] markers are clickable
+    preview = answer.locator(".ethos-source-quote").first.inner_text().strip("“”…")
+
+    seen = open_source(page, answer)
+    # the highlight sits at the citation's exact offsets into the real page text
+    assert seen["text"][seen["start"]:seen["start"] + len(seen["mark"])] == seen["mark"]
+    assert seen["mark"] and " ".join(seen["mark"].split()).startswith(" ".join(preview.split()))
+    title = answer.locator(".ethos-source-title").first.inner_text()
+    assert title in seen["title"]
+    doc = next(d for d in assistant.kb.documents(_principal(assistant, "staff")) if d.title == title)
+    pages = [assistant.kb.page(doc.doc_id, n, _principal(assistant, "staff")) for n in range(1, doc.pages + 1)]
+    assert seen["text"] in [p.text for p in pages if p]
+    page.wait_for_timeout(400)  # let the viewer finish scrolling to the mark
+    README_SHOT.parent.mkdir(exist_ok=True)
+    shutil.copyfile(shoot(page, "chat.png"), README_SHOT)
+
+    # a phone-width screen: everything reachable without sideways scrolling
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_timeout(300)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    page.locator("#ethos-viewer mark").scroll_into_view_if_needed()
+    shoot(page, "chat-phone.png")
+    page.screenshot(path=str(ARTIFACTS / "chat-phone-full.png"), full_page=True)
+
+
+@pytest.mark.browser
+def test_out_of_scope_question_is_a_distinct_refusal(page) -> None:
+    answer = ask(page, "What is the capital of France?")
+    assert "ethos-refusal" in answer.get_attribute("class")
+    assert answer.locator(".ethos-refusal-label").inner_text().strip().lower() == "not in the documents"
+    assert "none of them answers" in answer.locator(".ethos-sources-title").inner_text().lower()
+    assert answer.locator(".ethos-source").count() >= 1  # the closest passages are listed
+    shoot(page, "refusal.png")
+
+
+@pytest.mark.browser
+def test_thumbs_down_with_comment_is_stored_in_sqlite(page, demo_settings: Settings) -> None:
+    answer = ask(page, "How do we support staff wellbeing?")
+    assert answer.locator(".ethos-source").count() >= 1
+    page.locator("#ethos-chat button[aria-label='Dislike']").last.click()
+    page.wait_for_selector("#ethos-feedback-comment textarea", state="visible")
+    comment = f"Missed the wellbeing survey ({uuid.uuid4().hex[:8]})"
+    page.fill("#ethos-feedback-comment textarea", comment)
+    page.press("#ethos-feedback-comment textarea", "Enter")
+    page.wait_for_function(
+        "() => (document.querySelector('#ethos-feedback-status')?.textContent || '').includes('saved')")
+
+    with sqlite3.connect(demo_settings.data_dir / "feedback.sqlite3") as db:
+        rows = db.execute("SELECT question, rating, role, comment, answer_json FROM feedback WHERE comment = ?",
+                          (comment,)).fetchall()
+    assert len(rows) == 1
+    question, rating, role, _, answer_json = rows[0]
+    assert (question, rating, role) == ("How do we support staff wellbeing?", "down", "staff")
+    assert Answer.model_validate_json(answer_json).citations  # what the user saw, with its sources
+
+
+@pytest.mark.browser
+def test_admin_uploads_a_pdf_then_gets_it_cited_and_removes_it(page, assistant, tmp_path: Path) -> None:
+    pdf = _orchard_pdf(tmp_path / "orchard-programme.pdf")
+    assert "Orchard" not in library_text(page)
+    assert page.locator("#ethos-admin").is_hidden()  # staff (the default role) has no admin controls
+    sign_in(page, "admin-key", "admin")
+    library_text(page)
+    page.wait_for_selector("#ethos-admin", state="visible")
+    page.set_input_files("#ethos-upload input[type=file]", str(pdf))
+    page.wait_for_selector("#ethos-upload :text('orchard-programme.pdf')")
+    page.click("#ethos-upload-btn")
+    page.wait_for_function("() => document.querySelector('#ethos-results')?.textContent.includes('ingested')")
+    assert "orchard-programme.pdf" in page.inner_text("#ethos-results")
+    assert "uploads/orchard-programme.pdf" in library_text(page)
+
+    try:
+        back_to_chat(page)
+        answer = ask(page, "When do Year 5 pupils plant pear trees in the orchard?")
+        assert "ethos-answered" in answer.get_attribute("class")
+        titles = source_titles(answer)
+        hit = next(i for i, t in enumerate(titles) if "orchard" in t.lower())
+        seen = open_source(page, answer, hit)
+        assert "pear tree" in seen["mark"]
+        assert ORCHARD_FACT.split(" plants")[0] in seen["text"]
+    finally:
+        page.click("#ethos-tabs button[role=tab]:has-text('Library')")
+        page.click("#ethos-delete-doc input")
+        page.keyboard.type("orchard")
+        page.get_by_role("option", name=re.compile("orchard", re.I)).first.click()
+        page.click("#ethos-delete-btn")
+        page.wait_for_function(
+            "() => (document.querySelector('#ethos-delete-status')?.textContent || '').includes('Removed')")
+    assert "orchard" not in library_text(page).lower()
+    assert not [d for d in assistant.kb.documents(_principal(assistant, "admin")) if "orchard" in d.doc_id]
+
+
+@pytest.mark.browser
+def test_staff_never_sees_the_governors_only_paper(page, assistant) -> None:
+    question = "What is Project Kestrel and how will the budget deficit be recovered?"
+    sign_in(page, "staff-key", "staff")
+    assert KESTREL_TITLE not in library_text(page)
+    back_to_chat(page)
+    answer = ask(page, question)
+    assert not [t for t in source_titles(answer) if KESTREL_TITLE in t]
+    assert "Kestrel" not in answer.inner_text()
+
+    # the same page with a governor's key: the paper is listed and cited (so the check above can fail)
+    sign_in(page, "gov-key", "governor")
+    assert KESTREL_TITLE in library_text(page)
+    back_to_chat(page)
+    answer = ask(page, question)
+    assert [t for t in source_titles(answer) if KESTREL_TITLE in t]
+    assert page.locator("#ethos-admin").is_hidden()
+    assert assistant.kb.document(PRIVATE_DOC_ID, _principal(assistant, "staff")) is None
+
+
+@pytest.mark.browser
+def test_unsupported_sentences_are_marked_in_generative_answers(browser, demo_settings, assistant) -> None:
+    """A real OpenAI-compatible server (scripted) behind the same UI: the invented sentence gets ⚠."""
+    from assistant.api.main import create_app
+    from assistant.llm import build_llm
+    from assistant.service import Assistant
+    from tests.fake_llm import FakeLLM
+    from ui.app import mount_ui
+
+    invented = "The trust also runs a fleet of research submarines"
+
+    def reply(messages) -> str:
+        """One sentence copied from passage [1] (supported), then one invented (unsupported)."""
+        passage = re.search(r"\[1\][^\n]*:\n(.*?)(?:\n\n\[2\]|\n\nQuestion:)", messages[-1]["content"], re.S)
+        line = max(passage.group(1).splitlines(), key=len).split(". ")[0].rstrip(".")
+        return f"{line} [1]. {invented} [1]."
+
+    with FakeLLM(default=reply) as fake:
+        settings = demo_settings.model_copy(update={"llm_base_url": fake.url})
+        generative = Assistant(settings, kb=assistant.kb, llm=build_llm(settings))
+        server = _serve(mount_ui(create_app(settings, generative), generative, settings))
+        url = next(server)
+        context = browser.new_context(viewport={"width": 1280, "height": 860})
+        try:
+            page = context.new_page()
+            page.set_default_timeout(60_000)
+            page.goto(url)
+            answer = ask(page, "What are our values?")
+            flagged = answer.locator(".ethos-unsupported")
+            assert flagged.count() == 1
+            assert invented in flagged.inner_text() and "⚠" in flagged.inner_text()
+            assert answer.locator(".ethos-answer-text").inner_text().index(invented) > 0  # a sentence before it…
+            assert answer.locator(".ethos-unsupported-note").is_visible()
+            shoot(page, "generative-unsupported.png")
+        finally:
+            context.close()
+            next(server, None)
+
+
+# -- rendering, without a browser ----------------------------------------------------------------------
+def test_answer_html_escapes_document_text_and_locates_unsupported_sentences() -> None:
+    from ui.render import answer_html
+
+    nasty = '<img src=x onerror="alert(1)"> & **bold**'
+    c = Citation(n=1, doc_id="d", title=nasty, organisation="O", section="S", page=1, quote=nasty, start=0,
+                 end=len(nasty), chunk_id="d#1", score=1.0)
+    answer = Answer(answer=f"Fine [1]. Made up,\r\n\r\nreally [1].\n- {nasty} [1]", citations=[c], mode="generative",
+                    sentences=[Sentence(text="Fine.", citations=[1]),
+                               Sentence(text="Made up, really.", citations=[1], supported=False)])
+    out = answer_html(answer, 7)
+    assert "<img" not in out and "&lt;img" in out
+    assert "\n" not in out and "\r" not in out  # one line: Markdown never touches it
+    # the flagged sentence spans a paragraph break: flagged on both sides, and the tags still nest
+    assert re.search(r'"ethos-unsupported"[^>]*>⚠ Made up,</span></p><p><span class="ethos-unsupported"[^>]*>really',
+                     out)
+    assert out.count("<span") == out.count("</span>") and out.count("<p>") == out.count("</p>")
+    assert "Fine" not in "".join(re.findall(r'"ethos-unsupported"[^>]*>(.*?)</span>', out))
+    assert out.count("ethos-ref-7-1") == 4  # three markers and one source button
+
+
+def _principal(assistant, role: str):
+    from assistant.access import principal_for_key
+
+    key = {"staff": "staff-key", "governor": "gov-key", "admin": "admin-key"}[role]
+    return principal_for_key(assistant.settings, key)
+
+
+def _orchard_pdf(path: Path) -> Path:
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    styles = getSampleStyleSheet()
+    story = [
+        Paragraph("Orchard Programme", styles["Title"]),
+        Paragraph("Purpose", styles["Heading2"]),
+        Paragraph("The Orchard Programme connects every primary school in the trust with the outdoors "
+                  "and with the seasons.", styles["BodyText"]),
+        PageBreak(),
+        Paragraph("Planting", styles["Heading2"]),
+        Paragraph(ORCHARD_FACT + " Teachers record each tree on the orchard map.", styles["BodyText"]),
+    ]
+    SimpleDocTemplate(str(path), pagesize=A4, title="Orchard Programme").build(story)
+    return path

@@ -1,0 +1,170 @@
+"""The Commitments tab: the tracker as a filterable table, a chart by year and theme, the source
+page of any row with its quote highlighted, and a CSV download.
+
+`build_commitments_tab(assistant, settings, key_box)` is called by `ui.app` inside a
+`gr.Tab`. Every callback resolves the typed-in key with `principal_for_key` and reads
+through `assistant.commitments.list_commitments`, so the tab shows exactly what the
+same key gets from `GET /api/commitments`.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from matplotlib.figure import Figure
+
+from assistant.access import AuthError, principal_for_key
+from assistant.commitments import CommitmentView, list_commitments, to_csv
+from assistant.models import Citation, Principal
+from assistant.service import Assistant
+from ingest.settings import Settings
+from ui import render
+
+HEADERS = ["When", "Commitment", "Owner", "Theme", "Organisation", "Document", "Section"]
+ANY = "Any"
+MAX_THEMES_IN_CHART = 6
+VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Select a row to read the page it comes from, with the '
+                "commitment highlighted.</div>")
+
+
+def when(c: CommitmentView) -> str:
+    if c.date:
+        return c.date
+    if c.time_from is not None and c.time_to is not None:
+        return str(c.time_to) if c.time_from == c.time_to else f"{c.time_from}–{c.time_to}"
+    if c.time_to is not None:
+        return f"by {c.time_to}"
+    return f"from {c.time_from}" if c.time_from is not None else ""
+
+
+def chart(rows: list[CommitmentView]) -> Figure:
+    """Commitments per due year (undated ones in their own column), stacked by the commonest themes."""
+    def year_of(c: CommitmentView) -> str:
+        y = c.due if c.due is not None else c.time_from
+        return str(y) if y is not None else "undated"
+
+    themes = [t for t, _ in Counter(c.theme or "other" for c in rows).most_common(MAX_THEMES_IN_CHART)]
+    years = sorted({year_of(c) for c in rows}, key=lambda y: (y == "undated", y))
+    counts = Counter((year_of(c), (c.theme or "other") if (c.theme or "other") in themes else "other") for c in rows)
+    series = themes + (["other"] if "other" not in themes and any(k[1] == "other" for k in counts) else [])
+    fig = Figure(figsize=(7, 3.2), layout="constrained")
+    ax = fig.subplots()
+    bottom = [0] * len(years)
+    for theme in series:
+        heights = [counts.get((y, theme), 0) for y in years]
+        ax.bar(years, heights, bottom=bottom, label=theme[:40])
+        bottom = [b + h for b, h in zip(bottom, heights)]
+    ax.set_ylabel("commitments")
+    ax.set_title("Commitments by year and theme" if rows else "No commitments match")
+    if rows:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
+    return fig
+
+
+def citation_of(c: CommitmentView) -> Citation:
+    return Citation(n=1, doc_id=c.doc_id, title=c.title, organisation=c.organisation, section=c.section,
+                    page=c.page, quote=c.text, start=c.start, end=c.end, chunk_id="", score=1.0)
+
+
+class CommitmentsHandlers:
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+
+    def _principal(self, key: str | None) -> Principal:
+        return principal_for_key(self.settings, key)
+
+    def choices(self, key: str) -> tuple[Any, Any, Any]:
+        """Organisation, year and theme choices: those of the commitments this key may see."""
+        try:
+            everything = list_commitments(self.assistant.kb, self._principal(key))
+        except AuthError:
+            everything = []
+        orgs = [ANY] + sorted({c.organisation for c in everything})
+        themes = [ANY] + sorted({c.theme for c in everything if c.theme})
+        spans = [c.span for c in everything if c.span is not None]
+        lo = min((s[0] for s in spans), default=None)
+        hi = max((s[1] for s in spans if s[1] != float("inf")), default=lo)
+        years = [ANY] + ([str(y) for y in range(int(lo), int(hi) + 1)] if lo is not None else [])
+        return (gr.update(choices=orgs, value=ANY), gr.update(choices=years, value=ANY),
+                gr.update(choices=themes, value=ANY))
+
+    def table(self, key: str, organisation: str | None, year: str | int | None, theme: str | None, owner: str,
+              q: str) -> tuple[Any, ...]:
+        """(rows, row ids, chart, status, CSV file) for these filters."""
+        try:
+            principal = self._principal(key)
+        except AuthError as exc:
+            return [], [], chart([]), f"⚠ {exc}", None
+        total = len(list_commitments(self.assistant.kb, principal))
+        rows = list_commitments(
+            self.assistant.kb, principal,
+            organisation=None if organisation in (None, "", ANY) else organisation,
+            year=int(year) if year not in (None, "", ANY) else None,
+            theme=None if theme in (None, "", ANY) else theme,
+            owner=owner or None, q=q or None,
+        )
+        table = [[when(c), c.text, c.owner or "", c.theme, c.organisation, c.title, c.section] for c in rows]
+        docs = len({c.doc_id for c in rows})
+        status = (f"{len(rows)} of {total} commitments, from {docs} document{'s' if docs != 1 else ''}. "
+                  "Select a row to see it on its page.")
+        return table, [c.id for c in rows], chart(rows), status, self._csv(rows)
+
+    def _csv(self, rows: list[CommitmentView]) -> str:
+        out = Path(tempfile.mkdtemp(prefix="ethos-commitments-")) / "commitments.csv"
+        out.write_text(to_csv(rows), encoding="utf-8")
+        return str(out)
+
+    def view(self, ids: list[str], key: str, evt: gr.SelectData) -> str:
+        """The selected row's page with its commitment marked (re-checked against the key's access)."""
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return self.view_row(ids, key, int(row))
+
+    def view_row(self, ids: list[str], key: str, row: int) -> str:
+        if not 0 <= row < len(ids or []):
+            return VIEWER_EMPTY
+        try:
+            principal = self._principal(key)
+        except AuthError as exc:
+            return render.error_html(str(exc))
+        found = [c for c in list_commitments(self.assistant.kb, principal) if c.id == ids[row]]
+        if not found:
+            return render.error_html("That commitment is no longer available to you (the document may have "
+                                     "been removed). Refresh the table.")
+        c = found[0]
+        return render.viewer_html(citation_of(c), self.assistant.kb.page(c.doc_id, c.page, principal))
+
+
+def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.Textbox) -> CommitmentsHandlers:
+    """Lay out the tab in the current Blocks context and wire it; returns its handlers (for tests)."""
+    h = CommitmentsHandlers(assistant, settings)
+    gr.Markdown("What the documents promise, target or schedule — each row is quoted verbatim from its "
+                "source. Filters combine; select a row to read it in context.", elem_id="ethos-commitments-intro")
+    with gr.Row(elem_id="ethos-commitments-filters"):
+        organisation = gr.Dropdown([ANY], value=ANY, label="Organisation", elem_id="ethos-c-org", scale=2)
+        year = gr.Dropdown([ANY], value=ANY, label="In force in year", elem_id="ethos-c-year", scale=1)
+        theme = gr.Dropdown([ANY], value=ANY, label="Theme", elem_id="ethos-c-theme", scale=2)
+        owner = gr.Textbox(label="Owner", placeholder="e.g. Lead, Council", elem_id="ethos-c-owner", scale=1)
+        q = gr.Textbox(label="Search", placeholder="words in the commitment", elem_id="ethos-c-q", scale=2)
+    status = gr.Markdown(elem_id="ethos-c-status")
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            table = gr.Dataframe(headers=HEADERS, label="Commitments", elem_id="ethos-commitments",
+                                 interactive=False, wrap=True, max_height=560,
+                                 column_widths=["9%", "38%", "10%", "11%", "11%", "11%", "10%"])
+            download = gr.DownloadButton("Download CSV", elem_id="ethos-c-csv", size="sm")
+        with gr.Column(scale=2, min_width=300):
+            plot = gr.Plot(label="By year and theme", elem_id="ethos-c-chart", format="png")
+            viewer = gr.HTML(VIEWER_EMPTY, elem_id="ethos-c-viewer", label="Source")
+    ids = gr.State([])
+    # triggers=None: on page load and whenever an input changes (the key box too)
+    gr.on(triggers=None, fn=h.choices, inputs=[key_box], outputs=[organisation, year, theme],
+          trigger_mode="always_last")
+    gr.on(triggers=None, fn=h.table, inputs=[key_box, organisation, year, theme, owner, q],
+          outputs=[table, ids, plot, status, download], trigger_mode="always_last", show_progress="minimal")
+    table.select(h.view, [ids, key_box], viewer)
+    return h

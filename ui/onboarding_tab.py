@@ -1,0 +1,168 @@
+"""The Onboarding tab: a new member of staff walks the trust's onboarding path with the assistant.
+
+"Start" asks the first topic they have not finished; "Next topic" marks it done and asks
+the next; "Tell me more" asks a follow-up on the same topic (about a neighbouring section
+of the cited document, from `assistant.suggest`); a question box takes anything at any
+point. Answers come from `Assistant.ask` with the key's principal, as in the Ask tab,
+and progress is remembered per access key (`assistant.onboarding`), across sessions.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import gradio as gr
+
+from assistant import onboarding
+from assistant.access import AuthError, principal_for_key
+from assistant.models import Answer, Principal, Turn
+from assistant.service import Assistant
+from assistant.suggest import suggest_followups
+from ingest.settings import Settings
+from ui import render
+
+log = logging.getLogger(__name__)
+State = dict[str, Any]
+Messages = list[dict[str, str]]
+
+
+def static_answer_html(answer: Answer, index: int) -> str:
+    """The Ask tab's answer HTML with its source buttons made plain text: the page viewer's click
+    bridge belongs to the Ask tab, so a button here would open the wrong conversation's source."""
+    html = render.answer_html(answer, index)
+    html = re.sub(r'<button type="button" class="(ethos-(?:source|cite)) ethos-ref-\d+-\d+"', r'<span class="\1"', html)
+    return html.replace("</button>", "</span>")
+
+
+def _user(text: str) -> dict[str, str]:
+    return {"role": "user", "content": f'<div class="ethos-question">{render.esc(text)}</div>'}
+
+
+class OnboardingHandlers:
+    def __init__(self, assistant: Assistant, settings: Settings) -> None:
+        self.assistant = assistant
+        self.settings = settings
+
+    @property
+    def kb(self):
+        return self.assistant.kb
+
+    def _principal(self, key: str | None) -> Principal:
+        return principal_for_key(self.settings, key)
+
+    def status(self, key: str | None) -> str:
+        try:
+            principal = self._principal(key)
+        except AuthError as exc:
+            return f"⚠ {exc}"
+        done, total = onboarding.progress(self.kb, key, principal)
+        upcoming = onboarding.next_topic(self.kb, key, principal)
+        path = onboarding.onboarding_path(self.kb, principal)
+        done_topics = onboarding.progress_store(self.kb).done(onboarding.user_id(key))
+        steps = " → ".join(("✓ " if t.topic in done_topics else "") + t.topic for t in path)
+        nxt = f" Next: **{upcoming.topic}**." if upcoming else " You have finished the path."
+        return f"**Onboarding: {done} of {total} topics done.**{nxt}\n\n{steps}"
+
+    def _answer(self, question: str, key: str | None, history: list[Turn], messages: Messages,
+                state: State) -> tuple[Messages, State]:
+        messages = messages + [_user(question)]
+        try:
+            answer = self.assistant.ask(question, self._principal(key), history=history)
+        except AuthError as exc:
+            return messages + [{"role": "assistant", "content": render.error_html(str(exc))}], state
+        except Exception:  # noqa: BLE001 - the user must hear about it; the log has the detail
+            log.exception("onboarding question %r failed", question)
+            return messages + [{"role": "assistant", "content": render.error_html(
+                "Something went wrong while answering; please try again.")}], state
+        messages = messages + [{"role": "assistant", "content": static_answer_html(answer, len(messages))}]
+        state = {**state, "history": (state.get("history") or []) + [[question, answer.answer]],
+                 "asked": (state.get("asked") or []) + [question], "last": answer.model_dump()}
+        return messages, state
+
+    def start(self, key: str | None, messages: Messages | None, state: State | None) -> tuple:
+        """Ask the first unfinished topic: (chat, state, status)."""
+        messages, state = list(messages or []), dict(state or {})
+        try:
+            principal = self._principal(key)
+        except AuthError as exc:
+            return messages + [{"role": "assistant", "content": render.error_html(str(exc))}], state, f"⚠ {exc}"
+        topic = onboarding.next_topic(self.kb, key, principal)
+        if topic is None:
+            note = ('<div class="ethos-answer"><p>You have finished the onboarding path. Ask anything below, '
+                    "or choose <em>Start over</em> to walk it again.</p></div>")
+            return messages + [{"role": "assistant", "content": note}], {**state, "topic": None}, self.status(key)
+        state = {"topic": topic.topic, "history": [], "asked": []}
+        messages = messages + [{"role": "assistant", "content":
+                                f'<div class="ethos-onboarding-topic"><strong>{render.esc(topic.topic)}</strong></div>'}]
+        messages, state = self._answer(topic.question, key, [], messages, state)
+        return messages, state, self.status(key)
+
+    def next(self, key: str | None, messages: Messages | None, state: State | None) -> tuple:
+        """Mark the current topic done and ask the next one."""
+        state = dict(state or {})
+        if state.get("topic"):
+            onboarding.mark_done(self.kb, key, state["topic"])
+        return self.start(key, messages, state)
+
+    def more(self, key: str | None, messages: Messages | None, state: State | None) -> tuple:
+        """A follow-up on the current topic: a neighbouring section of what was cited, else "tell me more"."""
+        messages, state = list(messages or []), dict(state or {})
+        if not state.get("topic") or not state.get("last"):
+            return self.start(key, messages, state)
+        question = f"Tell me more about {state['topic'].lower()}"
+        try:
+            last = Answer.model_validate(state["last"])
+            asked = set(state.get("asked") or [])
+            fresh = [s for s in suggest_followups(last, self.kb, self._principal(key), n=5) if s not in asked]
+            question = fresh[0] if fresh else question
+        except AuthError:
+            pass
+        messages, state = self._answer(question, key, _turns(state), messages, state)
+        return messages, state, self.status(key)
+
+    def ask(self, question: str, key: str | None, messages: Messages | None, state: State | None) -> tuple:
+        """A free question at any point, answered in the light of this topic's conversation."""
+        messages, state = list(messages or []), dict(state or {})
+        question = (question or "").strip()
+        if not question:
+            return messages, state, gr.update(), self.status(key)
+        messages, state = self._answer(question, key, _turns(state), messages, state)
+        return messages, state, "", self.status(key)
+
+    def reset(self, key: str | None) -> tuple:
+        onboarding.reset(self.kb, key)
+        return [], {}, self.status(key)
+
+
+def _turns(state: State, keep: int = 3) -> list[Turn]:
+    turns: list[Turn] = []
+    for q, a in (state.get("history") or [])[-keep:]:
+        turns += [Turn(role="user", content=q), Turn(role="assistant", content=a)]
+    return turns
+
+
+def build_onboarding_tab(assistant: Assistant, settings: Settings, key_box: gr.Textbox) -> OnboardingHandlers:
+    """Lay out the tab in the current Blocks context and wire it; returns its handlers (for tests)."""
+    h = OnboardingHandlers(assistant, settings)
+    status = gr.Markdown(elem_id="ethos-onboarding-status")
+    with gr.Row(elem_id="ethos-onboarding-buttons"):
+        start = gr.Button("Start onboarding", variant="primary", elem_id="ethos-onboarding-start")
+        nxt = gr.Button("Next topic", elem_id="ethos-onboarding-next")
+        more = gr.Button("Tell me more", elem_id="ethos-onboarding-more")
+        again = gr.Button("Start over", variant="stop", size="sm", elem_id="ethos-onboarding-reset")
+    chat = gr.Chatbot(label="Onboarding", show_label=False, elem_id="ethos-onboarding-chat", height="56vh",
+                      latex_delimiters=[], feedback_options=None, layout="panel",
+                      placeholder="Choose Start onboarding: the assistant walks you through the trust's "
+                                  "key documents one topic at a time, quoting its sources.")
+    question = gr.Textbox(label="Ask anything", elem_id="ethos-onboarding-question", lines=1, max_lines=4,
+                          submit_btn="Ask", placeholder="e.g. Who do I talk to about a safeguarding concern?")
+    state = gr.State({})
+    gr.on(triggers=None, fn=h.status, inputs=[key_box], outputs=status, trigger_mode="always_last")
+    start.click(h.start, [key_box, chat, state], [chat, state, status])
+    nxt.click(h.next, [key_box, chat, state], [chat, state, status])
+    more.click(h.more, [key_box, chat, state], [chat, state, status])
+    question.submit(h.ask, [question, key_box, chat, state], [chat, state, question, status])
+    again.click(h.reset, [key_box], [chat, state, status])
+    return h
