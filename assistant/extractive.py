@@ -22,6 +22,7 @@ from assistant.units import BlockSpans, Unit, citation, overlap, split_units, te
 Encoder = Callable[[list[str]], np.ndarray]
 OVERLAP_WEIGHT = 0.3
 QUOTE_BONUS = 0.3
+LIST_MARGIN = 0.35  # a whole list must score within this of the best sentence to be preferred
 QUOTED = re.compile(r'"([^"]{3,})"')
 LIST_CUE = re.compile(
     r"\b(what are|what were|list|which|name the|steps|phases|stages|values|fundamentals|priorities|themes|"
@@ -154,14 +155,16 @@ def _list_answer(question, evidence, units, outline) -> Answer | None:
             named = [k for k in kids if overlap(q_terms, k[0]) > 0]
             if 0 < len(named) < len(kids):
                 continue  # the question names one sub-section ("our values"), not the set of them
-            if len(kids) >= 2:
-                labels = " ".join(k[0] for k in kids) + " " + (ev.chunk.section_path[-2] if len(ev.chunk.section_path) > 1 else "")
+            labels = " ".join(k[0] for k in kids) + " " + (ev.chunk.section_path[-2] if len(ev.chunk.section_path) > 1 else "")
+            if len(kids) >= 2 and overlap(q_terms, labels) >= 0.5:  # the question is about this set
                 strength = 0.35 + 0.6 * overlap(q_terms, labels)
                 if wanted is not None:
                     strength += 0.2 if len(kids) == wanted else -0.1
                 candidates.append((strength, _headings_answer(ev, kids)))
+    best_sentence = max(u.score for u in units)
+    candidates = [c for c in candidates if c[0] >= best_sentence - LIST_MARGIN]
     if not candidates:
-        return None
+        return None  # no list is nearly as relevant as the best single sentence
     return max(candidates, key=lambda c: c[0])[1]
 
 

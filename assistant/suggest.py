@@ -9,8 +9,10 @@ are built the same way (`headings_of`).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from assistant.knowledge import KnowledgeBase
-from assistant.models import Answer, Principal
+from assistant.models import Answer, Citation, Principal, Sentence
 from assistant.units import terms
 from ingest.models import SECTION_SEP
 
@@ -71,11 +73,18 @@ def neighbours(paths: list[Path], path: Path) -> list[Path]:
     return list(dict.fromkeys(ordered))
 
 
-def suggest_followups(answer: Answer, kb: KnowledgeBase, principal: Principal, n: int = 3) -> list[str]:
-    """Up to `n` questions about sections neighbouring the cited passages (never the cited ones)."""
+@dataclass(frozen=True)
+class FollowUp:
+    question: str
+    doc_id: str
+    path: Path
+
+
+def followups(answer: Answer, kb: KnowledgeBase, principal: Principal, n: int = 3) -> list[FollowUp]:
+    """Up to `n` sections neighbouring the cited passages (never the cited ones), with their questions."""
     cited = {(c.doc_id, c.section) for c in answer.citations}
     asked = terms(answer.query) if answer.query else set()
-    out: list[str] = []
+    out: list[FollowUp] = []
     for c in answer.citations:
         paths = [p for p, _ in headings_of(kb, c.doc_id, principal)]
         path = tuple(c.section.split(SECTION_SEP)) if c.section else ()
@@ -86,8 +95,60 @@ def suggest_followups(answer: Answer, kb: KnowledgeBase, principal: Principal, n
             if asked and terms(heading) and terms(heading) <= asked:  # that is what was just asked
                 continue
             q = question_for(c.title, heading)
-            if q not in out:
-                out.append(q)
+            if q not in (f.question for f in out):
+                out.append(FollowUp(q, c.doc_id, near))
             if len(out) >= n:
                 return out
     return out
+
+
+def suggest_followups(answer: Answer, kb: KnowledgeBase, principal: Principal, n: int = 3) -> list[str]:
+    """Up to `n` questions about sections neighbouring the cited passages (never the cited ones)."""
+    return [f.question for f in followups(answer, kb, principal, n)]
+
+
+def section_answer(kb: KnowledgeBase, principal: Principal, doc_id: str, path: Path,
+                   max_chars: int = 1500) -> Answer | None:
+    """What a document says under one heading, quoted block by block (each a citation).
+
+    A follow-up names a section exactly, so it is answered from that section rather than
+    re-retrieved: the title words in "What does <title> say about <heading>?" would pull
+    retrieval back to whatever section matches the title best. A section that is only a
+    parent of sub-sections is answered with their headings.
+    """
+    node = kb.ingestor.docstore.get_document(doc_id, raise_error=False)
+    if node is None or node.metadata.get("audience", "all") not in principal.audiences:
+        return None
+    m = node.metadata
+    body, kids = [], []
+    for page in m.get("pages", []):
+        for b in page["blocks"]:
+            section = tuple(b["section"])
+            if b["kind"] != "heading" and section == path:
+                body.append((page, b))
+            elif b["kind"] == "heading" and section[:-1] == path:
+                kids.append((page, b))
+    chosen, size = [], 0
+    for page, b in body or kids:
+        if chosen and size + (b["end"] - b["start"]) > max_chars:
+            break
+        chosen.append((page, b))
+        size += b["end"] - b["start"]
+    if not chosen:
+        return None
+    chunks = [(int(c["page"]), int(c["start"]), int(c["end"]), c["node_id"]) for c in
+              (kb.keyword.retriever.corpus if kb.keyword is not None else []) if c.get("doc_id") == doc_id]
+    citations, lines, sentences = [], [], []
+    for n, (page, b) in enumerate(chosen, start=1):
+        quote = page["text"][b["start"]:b["end"]]
+        chunk = next((cid for p, s, e, cid in chunks if p == page["number"] and s <= b["start"] < e), "")
+        citations.append(Citation(n=n, doc_id=doc_id, title=m.get("title", ""), organisation=m.get("organisation", ""),
+                                  section=SECTION_SEP.join(path if body else tuple(b["section"])),
+                                  page=page["number"], quote=quote, start=b["start"], end=b["end"],
+                                  chunk_id=chunk, score=1.0))
+        lines.append(f"- {quote} [{n}]" if b["kind"] == "list_item" or not body else f"{quote} [{n}]")
+        sentences.append(Sentence(text=quote, citations=[n]))
+    lead = (f"Under “{path[-1]}”, {m.get('title', doc_id)} says:" if body else
+            f"“{path[-1]}” in {m.get('title', doc_id)} has {len(kids)} parts:")
+    return Answer(answer=lead + "\n" + "\n".join(lines), citations=citations, sentences=sentences,
+                  query=question_for(m.get("title", doc_id), path[-1]))

@@ -71,12 +71,24 @@ def split_units(evidence: list[Evidence], blocks: BlockSpans | None = None) -> l
                 units.append(Unit(i, "item", text.strip(), start, start + len(text.rstrip()), run=run))
             else:
                 for seg in _segmenter.segment(text):
-                    s = start + seg.start
-                    e = s + len(seg.sent.rstrip())
-                    if e > s and text[seg.start : seg.start + len(seg.sent.rstrip())].strip():
-                        units.append(Unit(i, "sentence", seg.sent.rstrip(), s, e))
+                    for s, e in _windows(seg.sent.rstrip(), start + seg.start):
+                        units.append(Unit(i, "sentence", ev.chunk.text[s - ev.chunk.start : e - ev.chunk.start], s, e))
             prev = kind
     return units
+
+
+def _windows(sentence: str, offset: int, max_words: int = 45, size: int = 25) -> list[tuple[int, int]]:
+    """A run-on "sentence" (slide transcripts have no full stops) is cut into word windows,
+    so a quote is a readable span rather than a paragraph."""
+    if not sentence.strip():
+        return []
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
+    if len(words) <= max_words:
+        return [(offset + words[0][0], offset + words[-1][1])]
+    return [
+        (offset + words[i][0], offset + words[min(i + size, len(words)) - 1][1])
+        for i in range(0, len(words), size)
+    ]
 
 
 def _mark_intro(units: list[Unit], evidence: int, run: int) -> None:

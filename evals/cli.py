@@ -7,6 +7,7 @@ Heavy imports happen inside the commands so `ethos --help` stays fast.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -19,7 +20,7 @@ REPORTS = ROOT / "evals" / "reports"
 SHARED = ROOT.parent / "shared"
 
 eval_app = typer.Typer(help="Golden-set and SciFact evaluations.", invoke_without_command=True)
-console = Console()
+console = Console(width=None if sys.stdout.isatty() else 220)  # logs keep whole tables
 
 
 def _print(title: str, table_rows: list[list[object]]) -> None:

@@ -139,9 +139,36 @@ class ItemResult:
     top_dense: float = float("nan")
 
 
+def evaluate_items(assistant: Assistant, principal: Principal, items: list[Item],
+                   answer_configs: list[tuple[str, str]], calibrate: bool = True) -> list[ItemResult]:
+    """Items through an existing Assistant: every retrieval mode, then the given (retrieval, answer) configs."""
+    kb = assistant.kb
+    results = []
+    for item in items:
+        query = assistant.condense(item.question, item.turns)
+        res = ItemResult(item, query)
+        n_rel = relevant_chunks_in_index(kb, item.gold_pages) if item.gold else 0
+        for mode in RETRIEVAL_MODES:
+            t = time.perf_counter()
+            got = assistant.retriever.retrieve(query, principal, top_k=10, mode=mode)
+            res.retrieval[mode] = score_retrieval(got.evidence, item.gold_pages, n_rel, (time.perf_counter() - t) * 1000)
+        for retrieval, answer_mode in answer_configs:
+            t = time.perf_counter()
+            answer = assistant.ask(item.question, principal, history=item.turns, mode=answer_mode, retrieval=retrieval)
+            ms = (time.perf_counter() - t) * 1000
+            res.answers[f"{retrieval}/{answer_mode}"] = score_answer(item, answer, kb, principal, ms)
+        if calibrate:
+            evidence, _ = assistant.evidence(query, principal, None, "hybrid")
+            res.best_score = score_units(query, evidence, assistant.encode).best if evidence else 0.0
+            dense = [e.dense for e in evidence if e.dense is not None]
+            res.top_dense = max(dense) if dense else float("nan")
+        results.append(res)
+    return results
+
+
 def evaluate_set(set_name: str, settings: Settings, answer_configs: list[tuple[str, str]], log: Log,
                  calibrate: bool = True) -> list[ItemResult]:
-    """Every item of one set through a fresh index: all retrieval modes, the given answer configs."""
+    """Every item of one set through a fresh index of that set's corpus."""
     items = load_items(set_name)
     started = time.perf_counter()
     with fresh_index(set_name, settings) as kb:
@@ -149,28 +176,7 @@ def evaluate_set(set_name: str, settings: Settings, answer_configs: list[tuple[s
         assistant = Assistant(kb.settings, kb=kb)
         principal = admin(kb.settings)
         assistant.ask("warm up", principal, mode="extractive")
-        results = []
-        for item in items:
-            query = assistant.condense(item.question, item.turns)
-            res = ItemResult(item, query)
-            n_rel = relevant_chunks_in_index(kb, item.gold_pages) if item.gold else 0
-            for mode in RETRIEVAL_MODES:
-                t = time.perf_counter()
-                got = assistant.retriever.retrieve(query, principal, top_k=10, mode=mode)
-                res.retrieval[mode] = score_retrieval(got.evidence, item.gold_pages, n_rel,
-                                                      (time.perf_counter() - t) * 1000)
-            for retrieval, answer_mode in answer_configs:
-                t = time.perf_counter()
-                answer = assistant.ask(item.question, principal, history=item.turns, mode=answer_mode,
-                                       retrieval=retrieval)
-                ms = (time.perf_counter() - t) * 1000
-                res.answers[f"{retrieval}/{answer_mode}"] = score_answer(item, answer, kb, principal, ms)
-            if calibrate:
-                evidence, _ = assistant.evidence(query, principal, None, "hybrid")
-                res.best_score = score_units(query, evidence, assistant.encode).best if evidence else 0.0
-                dense = [e.dense for e in evidence if e.dense is not None]
-                res.top_dense = max(dense) if dense else float("nan")
-            results.append(res)
+        results = evaluate_items(assistant, principal, items, answer_configs, calibrate)
         log(f"{set_name}: {len(items)} items in {time.perf_counter() - started:.0f}s")
     return results
 
@@ -179,7 +185,7 @@ def evaluate_set(set_name: str, settings: Settings, answer_configs: list[tuple[s
 def retrieval_summary(results: list[ItemResult], mode: str) -> dict[str, float]:
     scored = [r.retrieval[mode] for r in results if r.item.gold]
     return {
-        "n": float(len(scored)),
+        "n": len(scored),
         "hit@1": metrics.mean(s.hit1 for s in scored), "hit@5": metrics.mean(s.hit5 for s in scored),
         "MRR": metrics.mean(s.rr for s in scored), "nDCG@10": metrics.mean(s.ndcg10 for s in scored),
         "p50 ms": metrics.percentile([r.retrieval[mode].ms for r in results], 50),
@@ -194,7 +200,7 @@ def answer_summary(results: list[ItemResult], key: str) -> dict[str, float]:
     refusal = metrics.refusal_scores([i.unanswerable for i, _ in scored], [a.refused for _, a in scored])
     latencies = [a.ms for _, a in scored]
     return {
-        "n": float(len(scored)),
+        "n": len(scored),
         "containment": metrics.mean(a.containment for i, a in scored if not i.unanswerable),
         "cite verbatim": sum(a.verbatim for _, a in scored) / cites if cites else math.nan,
         "cite on gold page": sum(a.on_gold for a in answered) / answered_cites if answered_cites else math.nan,

@@ -1,11 +1,13 @@
 """Incremental ingestion: a corpus folder in, Chroma + BM25 + docstore kept in step.
 
-Each file is one llama-index `IngestionPipeline` run (structure chunker, then the
+Files are loaded one by one (a bad file is reported and skipped), then committed in
+small batches through llama-index's `IngestionPipeline` (structure chunker, then the
 embedder) with the docstore in UPSERTS mode, so a changed file's old chunks are
-deleted before its new ones are added. Files are committed one at a time (docstore
-written atomically after each), so a run killed at any point loses at most the
-file in flight, and the next run repairs it: a half-written file is either
-re-ingested over its stale chunks or, if new, swept from Chroma first.
+deleted before its new ones are added. The docstore is written atomically after each
+batch and always after Chroma, so a run killed at any point loses at most the batch
+in flight, and the next run repairs it: a file whose docstore entry is stale is
+re-ingested over its old chunks, and a file missing from the docstore has any chunks
+left in Chroma swept before it is added.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.schema import Document as LlamaDocument
 
 from ingest import store
 from ingest.embedding import get_embedder, tokenizer_of
@@ -87,39 +90,68 @@ class Ingestor:
         """Bring the index in line with `root`: add new, replace changed, drop removed files."""
         started = time.perf_counter()
         root = root.resolve()
-        manifest = load_manifest(root if root.is_dir() else root.parent, corpus)
+        base = root if root.is_dir() else root.parent
+        manifest = load_manifest(base, corpus)
         report = IngestReport()
         paths = corpus_files(root)
-        seen: set[str] = set()
+        batch: list[tuple[FileResult, LlamaDocument]] = []
         for i, path in enumerate(paths):
             if progress:
                 progress(path.name, i, len(paths))
-            result = self.ingest_file(path, manifest, root if root.is_dir() else root.parent)
-            seen.add(result.doc_id)
+            result, doc = self._prepare(path, manifest, base)
             report.files.append(result)
+            if doc is not None:
+                batch.append((result, doc))
+            if sum(len(d.metadata["pages"]) for _, d in batch) >= self.settings.commit_pages:
+                self._commit(batch)
+                batch = []
+        self._commit(batch)
         if root.is_dir():
-            report.files.extend(self._remove_missing(manifest.name, seen))
+            report.files.extend(self._remove_missing(manifest.name, {f.doc_id for f in report.files}))
         self.refresh_keyword_index(force=any(f.status in ("ingested", "removed") for f in report.files))
         report.seconds = time.perf_counter() - started
         if progress:
             progress("", len(paths), len(paths))
         return report
 
-    def ingest_file(self, path: Path, manifest: Manifest, root: Path) -> FileResult:
+    def _prepare(self, path: Path, manifest: Manifest, root: Path) -> tuple[FileResult, LlamaDocument | None]:
+        """Load one file; a bad file becomes a 'failed' result, never an exception."""
         meta = manifest.meta_for(root, path)
         try:
             source_hash = self._source_hash(path, meta)
             if self._stored_meta(meta.doc_id).get("source_hash") == source_hash:
-                return FileResult(str(path), meta.doc_id, "unchanged")
+                return FileResult(str(path), meta.doc_id, "unchanged"), None
             doc = load_document(path, meta)
-            llama_doc = to_llama_document(doc, source_hash)
-            if not self.docstore.document_exists(meta.doc_id):
-                self.vector_store.delete(meta.doc_id)  # sweep chunks of a run killed mid-file
-            nodes = self.pipeline.run(documents=[llama_doc])
-            store.persist_docstore(self.docstore, self.settings.docstore_path)
-            return FileResult(str(path), meta.doc_id, "ingested", chunks=len(nodes))
+            return FileResult(str(path), meta.doc_id, "ingested"), to_llama_document(doc, source_hash)
         except (LoadError, OSError, UnicodeError, ValueError) as exc:
-            return FileResult(str(path), meta.doc_id, "failed", reason=str(exc) or type(exc).__name__)
+            return FileResult(str(path), meta.doc_id, "failed", reason=str(exc) or type(exc).__name__), None
+
+    def _commit(self, batch: list[tuple[FileResult, LlamaDocument]]) -> None:
+        """Chunk, embed and store a batch of files, then write the docstore atomically.
+
+        Batching gives the embedder full batches; it does not weaken crash safety, which
+        rests on the docstore being written last (see the module docstring).
+        """
+        if not batch:
+            return
+        for _, doc in batch:
+            if not self.docstore.document_exists(doc.id_):
+                self.vector_store.delete(doc.id_)  # sweep chunks of a run killed mid-file
+        try:
+            nodes = self.pipeline.run(documents=[doc for _, doc in batch])
+        except Exception as exc:  # noqa: BLE001 - isolate the file that breaks a batch
+            if len(batch) == 1:
+                batch[0][0].status, batch[0][0].reason = "failed", f"could not index: {exc}"
+                return
+            for item in batch:
+                self._commit([item])
+            return
+        per_doc: dict[str, int] = {}
+        for node in nodes:
+            per_doc[node.ref_doc_id] = per_doc.get(node.ref_doc_id, 0) + 1
+        for result, doc in batch:
+            result.chunks = per_doc.get(doc.id_, 0)
+        store.persist_docstore(self.docstore, self.settings.docstore_path)
 
     def delete_document(self, doc_id: str) -> bool:
         if not self.docstore.document_exists(doc_id):

@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     embed_batch_size: int = 64
     chunk_tokens: int = 200  # body tokens; title/section prefix must fit in the rest of 256
     prefix_tokens: int = 48
+    commit_pages: int = 40  # files are embedded and committed in batches of about this many pages
 
     # --- retrieval ------------------------------------------------------------
     top_k: int = 6

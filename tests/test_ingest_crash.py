@@ -36,7 +36,7 @@ def _grow_corpus(dest: Path, copies: int = 8) -> Path:
 def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float):
     corpus = _grow_corpus(tmp_path / "corpus")
     data = tmp_path / "data"
-    env = {**os.environ, "ETHOS_DATA_DIR": str(data)}
+    env = {**os.environ, "ETHOS_DATA_DIR": str(data), "ETHOS_COMMIT_PAGES": "2"}
     proc = subprocess.Popen([*ETHOS, "ingest", str(corpus)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.time() + 180

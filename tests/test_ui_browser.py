@@ -82,11 +82,17 @@ def browser():
 
 
 @pytest.fixture(scope="module")
-def ui_url(browser, demo_settings: Settings, assistant) -> Iterator[str]:
+def ui_settings(demo_settings: Settings, demo_corpus_with_private: Path) -> Settings:
+    """demo_settings, with the corpus folder the index was built from (so re-index changes nothing)."""
+    return demo_settings.model_copy(update={"corpus_dir": demo_corpus_with_private})
+
+
+@pytest.fixture(scope="module")
+def ui_url(browser, ui_settings: Settings, assistant) -> Iterator[str]:
     from assistant.api.main import create_app
     from ui.app import mount_ui
 
-    yield from _serve(mount_ui(create_app(demo_settings, assistant), assistant, demo_settings))
+    yield from _serve(mount_ui(create_app(ui_settings, assistant), assistant, ui_settings))
 
 
 @pytest.fixture
@@ -144,13 +150,13 @@ def source_titles(answer) -> list[str]:
 
 def library_text(page) -> str:
     """The documents table, once filled (every role can read the public Luton strategy)."""
-    page.click("#ethos-tabs button[role=tab]:has-text('Library')")
+    page.click("#ethos-tab-library-button")
     page.wait_for_function("() => (document.querySelector('#ethos-library')?.textContent || '').includes('Luton')")
     return page.inner_text("#ethos-library")
 
 
 def back_to_chat(page) -> None:
-    page.click("#ethos-tabs button[role=tab]:has-text('Ask')")
+    page.click("#ethos-tab-ask-button")
     page.wait_for_selector("#ethos-question textarea", state="visible")
 
 
@@ -181,7 +187,8 @@ def test_page_loads_with_starters_and_api_still_served(page, ui_url, assistant) 
 
 @pytest.mark.browser
 def test_starter_answers_with_sources_and_viewer_marks_the_exact_quote(page, assistant) -> None:
-    question = assistant.kb.manifest().starters["new_hires"][0]
+    question = "What are the phases of the improvement model?"  # a list answer: several sources to show
+    assert question in assistant.kb.manifest().starters["new_hires"]
     page.locator(".ethos-starter", has_text=question).click()
     answer = wait_answer(page, 0)
     assert page.locator("#ethos-starters").is_hidden()  # starters only on an empty chat
@@ -268,7 +275,7 @@ def test_admin_uploads_a_pdf_then_gets_it_cited_and_removes_it(page, assistant, 
         assert "pear tree" in seen["mark"]
         assert ORCHARD_FACT.split(" plants")[0] in seen["text"]
     finally:
-        page.click("#ethos-tabs button[role=tab]:has-text('Library')")
+        page.click("#ethos-tab-library-button")
         page.click("#ethos-delete-doc input")
         page.keyboard.type("orchard")
         page.get_by_role("option", name=re.compile("orchard", re.I)).first.click()
@@ -277,6 +284,19 @@ def test_admin_uploads_a_pdf_then_gets_it_cited_and_removes_it(page, assistant, 
             "() => (document.querySelector('#ethos-delete-status')?.textContent || '').includes('Removed')")
     assert "orchard" not in library_text(page).lower()
     assert not [d for d in assistant.kb.documents(_principal(assistant, "admin")) if "orchard" in d.doc_id]
+
+
+@pytest.mark.browser
+def test_admin_reindexes_the_corpus_folder(page) -> None:
+    assert page.locator("#ethos-reindex-btn").is_hidden()
+    sign_in(page, "admin-key", "admin")
+    library_text(page)
+    page.click("#ethos-reindex-btn")
+    page.wait_for_function(
+        "() => (document.querySelector('#ethos-reindex-status')?.textContent || '').includes('Re-indexed')")
+    status = page.inner_text("#ethos-reindex-status")
+    assert "0 ingested, 6 unchanged, 0 removed, 0 failed" in status, status
+    assert "governors-confidential.md" in page.inner_text("#ethos-results")
 
 
 @pytest.mark.browser
@@ -338,7 +358,27 @@ def test_unsupported_sentences_are_marked_in_generative_answers(browser, demo_se
             next(server, None)
 
 
-# -- rendering, without a browser ----------------------------------------------------------------------
+# -- without a browser ---------------------------------------------------------------------------------------
+def test_library_changes_recheck_the_role_on_the_server(ui_settings: Settings, assistant, tmp_path: Path) -> None:
+    """Hidden buttons are a courtesy: a staff or unknown key calling the callbacks directly is refused."""
+    import gradio as gr
+
+    from ui.library import LibraryHandlers
+
+    lib = LibraryHandlers(assistant, ui_settings)
+    before = [d.doc_id for d in assistant.kb.documents(_principal(assistant, "admin"))]
+    pdf = _orchard_pdf(tmp_path / "sneaky.pdf")
+    for key in ("staff-key", "gov-key", "not-a-key"):
+        with pytest.raises(gr.Error):
+            lib.upload([str(pdf)], "all", "", key)
+        with pytest.raises(gr.Error):
+            lib.delete("demo/phase-2-growth-plan.txt", key)
+        with pytest.raises(gr.Error):
+            lib.reindex(key)
+    assert [d.doc_id for d in assistant.kb.documents(_principal(assistant, "admin"))] == before
+    assert not (ui_settings.data_dir / "uploads" / "sneaky.pdf").exists()
+
+
 def test_answer_html_escapes_document_text_and_locates_unsupported_sentences() -> None:
     from ui.render import answer_html
 

@@ -68,18 +68,15 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                     with gr.Column(scale=3, min_width=320):
                         with gr.Column(elem_id="ethos-starters") as starter_panel:
                             starter_buttons = _starters(starters)
-                        chat = gr.Chatbot(
-                            label="Conversation", show_label=False, elem_id="ethos-chat", height=None,
-                            min_height=120, max_height="66vh",
-                            latex_delimiters=[],
+                        chat = gr.Chatbot(  # shown from the first question; starters fill an empty chat
+                            label="Conversation", show_label=False, elem_id="ethos-chat", visible=False,
+                            height=None, min_height=120, max_height="66vh", latex_delimiters=[],
                             feedback_options=("Like", "Dislike"), buttons=["copy"], layout="bubble",
-                            placeholder="Ask a question about the trust's documents. Every answer quotes "
-                                        "its sources; select one to read the page.",
                         )
                         with gr.Row(elem_id="ethos-ask-row"):
                             question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1,
                                                   max_lines=4, submit_btn="Ask", scale=5, min_width=240,
-                                                  placeholder="Ask about our vision, strategy or policies…")
+                                                  placeholder="Ask about our documents…")
                             new_chat = gr.Button("New chat", elem_id="ethos-new-chat", scale=0, min_width=120)
                         with gr.Group(visible=False, elem_id="ethos-feedback") as fb_panel:
                             fb_prompt = gr.Markdown(elem_id="ethos-feedback-prompt")
@@ -92,7 +89,8 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
 
             with gr.Tab("Library", id="library", elem_id="ethos-tab-library") as lib_tab:
                 docs = gr.Dataframe(headers=DOC_HEADERS, label="Documents you can read", elem_id="ethos-library",
-                                    interactive=False, wrap=True)
+                                    interactive=False, wrap=True, show_search="search", pinned_columns=1,
+                                    column_widths=["24%", "16%", "9%", "9%", "6%", "7%", "12%", "17%"])
                 with gr.Column(visible=False, elem_id="ethos-admin") as admin_panel:
                     gr.Markdown("### Manage the library (admins)")
                     with gr.Row():
@@ -143,15 +141,18 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
 def _starters(starters: dict[str, list[str]]) -> list[gr.Button]:
     """Example questions by persona, from the corpus manifest; each button asks its own label."""
     buttons: list[gr.Button] = []
+    intro = "Ask a question about the trust's documents. Every answer quotes its sources; select one to read the page."
+    if starters:
+        intro += " **Not sure where to start?** Try one of these:"
+    gr.Markdown(intro, elem_id="ethos-starters-intro")
     if not starters:
         return buttons
-    gr.Markdown("**Not sure where to start?** Try one of these:", elem_id="ethos-starters-intro")
     with gr.Row():
         for persona, questions in starters.items():
             slug = persona.replace("_", "-")
             with gr.Column(min_width=220, elem_id=f"ethos-starters-{slug}"):
-                gr.Markdown(PERSONA_LABELS.get(persona, persona.replace("_", " ").capitalize()),
-                            elem_classes=["ethos-persona"])
+                label = PERSONA_LABELS.get(persona, persona.replace("_", " ").capitalize())
+                gr.Markdown(f"**{label}**", elem_classes=["ethos-persona"])
                 for q in questions:
                     buttons.append(gr.Button(q, size="sm", variant="secondary",
                                              elem_classes=["ethos-starter", f"ethos-starter-{slug}"]))

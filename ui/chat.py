@@ -53,7 +53,7 @@ class ChatHandlers:
                      {"role": "assistant", "content": render.streaming_html("")}]
         index = len(messages) - 1
         hide = gr.update(visible=False)
-        yield messages, turns, "", hide, hide
+        yield gr.update(value=messages, visible=True), turns, "", hide, hide
         try:
             principal = principal_for_key(self.settings, key)
             check_question(question)
@@ -83,7 +83,8 @@ class ChatHandlers:
 
     def clear(self) -> tuple:
         """New chat: empty transcript and state, starters back, viewer and feedback reset."""
-        return [], {}, gr.update(visible=True), render.VIEWER_EMPTY, gr.update(visible=False)
+        return (gr.update(value=[], visible=False), {}, gr.update(visible=True), render.VIEWER_EMPTY,
+                gr.update(visible=False))
 
     # -- the source viewer ---------------------------------------------------------------------
     def open_source(self, turns: Turns | None, key: str, evt: gr.SelectData) -> str:
@@ -107,8 +108,8 @@ class ChatHandlers:
         turns = dict(turns or {})
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         turn = turns.get(index)
-        if turn is None or not isinstance(evt.liked, bool):
-            return turns, gr.update(), None, gr.update()
+        if turn is None or not isinstance(evt.liked, bool):  # an error message, or a rating withdrawn
+            return turns, gr.update(), gr.update(), gr.update()
         rating = "up" if evt.liked else "down"
         if turn["feedback_id"] is None:
             answer = Answer(**turn["answer"])

@@ -16,6 +16,7 @@ from typing import Any
 
 import gradio as gr
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from assistant.access import AuthError, principal_for_key
 from assistant.commitments import CommitmentView, list_commitments, to_csv
@@ -24,7 +25,7 @@ from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
 
-HEADERS = ["When", "Commitment", "Owner", "Theme", "Organisation", "Document", "Section"]
+HEADERS = ["When", "Commitment", "Owner", "Theme", "Source"]
 ANY = "Any"
 MAX_THEMES_IN_CHART = 6
 VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Select a row to read the page it comes from, with the '
@@ -56,9 +57,10 @@ def chart(rows: list[CommitmentView]) -> Figure:
     bottom = [0] * len(years)
     for theme in series:
         heights = [counts.get((y, theme), 0) for y in years]
-        ax.bar(years, heights, bottom=bottom, label=theme[:40])
+        ax.bar(years, heights, bottom=bottom, label=theme if len(theme) <= 28 else theme[:27] + "…")
         bottom = [b + h for b, h in zip(bottom, heights)]
     ax.set_ylabel("commitments")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_title("Commitments by year and theme" if rows else "No commitments match")
     if rows:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
@@ -108,7 +110,7 @@ class CommitmentsHandlers:
             theme=None if theme in (None, "", ANY) else theme,
             owner=owner or None, q=q or None,
         )
-        table = [[when(c), c.text, c.owner or "", c.theme, c.organisation, c.title, c.section] for c in rows]
+        table = [[when(c), c.text, c.owner or "", c.theme, f"{c.title} ({c.organisation}), p. {c.page}"] for c in rows]
         docs = len({c.doc_id for c in rows})
         status = (f"{len(rows)} of {total} commitments, from {docs} document{'s' if docs != 1 else ''}. "
                   "Select a row to see it on its page.")
@@ -154,11 +156,11 @@ def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             table = gr.Dataframe(headers=HEADERS, label="Commitments", elem_id="ethos-commitments",
-                                 interactive=False, wrap=True, max_height=560,
-                                 column_widths=["9%", "38%", "10%", "11%", "11%", "11%", "10%"])
+                                 interactive=False, wrap=True, max_height=640,
+                                 column_widths=["11%", "45%", "12%", "12%", "20%"])
             download = gr.DownloadButton("Download CSV", elem_id="ethos-c-csv", size="sm")
         with gr.Column(scale=2, min_width=300):
-            plot = gr.Plot(label="By year and theme", elem_id="ethos-c-chart", format="png")
+            plot = gr.Plot(label="By year and theme", show_label=False, elem_id="ethos-c-chart", format="png")
             viewer = gr.HTML(VIEWER_EMPTY, elem_id="ethos-c-viewer", label="Source")
     ids = gr.State([])
     # triggers=None: on page load and whenever an input changes (the key box too)

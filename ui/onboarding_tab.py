@@ -19,7 +19,7 @@ from assistant import onboarding
 from assistant.access import AuthError, principal_for_key
 from assistant.models import Answer, Principal, Turn
 from assistant.service import Assistant
-from assistant.suggest import suggest_followups
+from assistant.suggest import followups, section_answer
 from ingest.settings import Settings
 from ui import render
 
@@ -76,6 +76,10 @@ class OnboardingHandlers:
             log.exception("onboarding question %r failed", question)
             return messages + [{"role": "assistant", "content": render.error_html(
                 "Something went wrong while answering; please try again.")}], state
+        return self._show(question, answer, messages[:-1], state)
+
+    def _show(self, question: str, answer: Answer, messages: Messages, state: State) -> tuple[Messages, State]:
+        messages = messages + [_user(question)]
         messages = messages + [{"role": "assistant", "content": static_answer_html(answer, len(messages))}]
         state = {**state, "history": (state.get("history") or []) + [[question, answer.answer]],
                  "asked": (state.get("asked") or []) + [question], "last": answer.model_dump()}
@@ -113,10 +117,15 @@ class OnboardingHandlers:
             return self.start(key, messages, state)
         question = f"Tell me more about {state['topic'].lower()}"
         try:
+            principal = self._principal(key)
             last = Answer.model_validate(state["last"])
             asked = set(state.get("asked") or [])
-            fresh = [s for s in suggest_followups(last, self.kb, self._principal(key), n=5) if s not in asked]
-            question = fresh[0] if fresh else question
+            for f in followups(last, self.kb, principal, n=5):
+                # the next section of a cited document, quoted from the section itself
+                section = section_answer(self.kb, principal, f.doc_id, f.path) if f.question not in asked else None
+                if section is not None:
+                    messages, state = self._show(f.question, section, messages, state)
+                    return messages, state, self.status(key)
         except AuthError:
             pass
         messages, state = self._answer(question, key, _turns(state), messages, state)

@@ -66,6 +66,7 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: var
 .ethos-viewer-missing { color: #b42318; }
 
 #ethos-feedback { padding: 8px; }
+#ethos-library, #ethos-results { --font-mono: var(--font); }
 @media (max-width: 640px) {
   .ethos-brand h1 { font-size: 1.3rem; }
   .ethos-page-text { max-height: 50vh; }
