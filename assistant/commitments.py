@@ -163,9 +163,10 @@ _COMMIT_Q = re.compile(
     r"\b(?:commit(?:ted|ments?|s)?|pledge[sd]?|promis(?:e[sd]?|ing)|targets?|deadlines?|milestones?|timelines?"
     r"|due\s+(?:by|in|before)|what\s+(?:will|are)\s+we\s+(?:do|deliver|achiev|aim)\w*)\b", re.I)
 _YEAR_Q = re.compile(r"\b(by|before|until|in|for|during|from|after)\s+(?:the\s+end\s+of\s+)?(20\d\d)\b", re.I)
+#: Stemmed words that ask for commitments in general; what is left of a question is its topic.
 _FRAME_WORDS = {"commit", "pledg", "promis", "target", "deadlin", "mileston", "timelin", "due", "trust",
-                "school", "plan", "achiev", "deliv", "aim", "list", "made", "make", "year", "us", "done",
-                "made", "gone", "need", "all", "everi", "current", "still", "outstand", "main", "key"}
+                "school", "plan", "achiev", "deliv", "aim", "list", "made", "make", "year", "done", "gone",
+                "need", "everi", "everyth", "current", "still", "outstand", "main", "key", "upcom"}
 
 
 def is_commitment_question(question: str) -> bool:
@@ -215,8 +216,8 @@ def answer_from_tracker(question: str, kb: KnowledgeBase, principal: Principal) 
     topic = _topic_terms(question)
     if topic:
         need = max(1, (len(topic) + 1) // 2)
-        scored = [(len(topic & terms(" ".join([c.text, c.section, c.theme, c.owner or "", c.title]))), c)
-                  for c in rows]
+        scored = [(len(topic & terms(" ".join([c.text, c.section, c.theme, c.owner or "", c.title, c.organisation]))),
+                   c) for c in rows]
         rows = [c for s, c in sorted(scored, key=lambda x: -x[0]) if s >= need]
     if not rows:
         return None

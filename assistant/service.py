@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from assistant.commitments import answer_from_tracker, is_commitment_question
 from assistant.extractive import answer_extractive
 from assistant.followup import condense_without_llm
 from assistant.knowledge import KnowledgeBase
@@ -85,6 +86,12 @@ class Assistant:
         started = time.perf_counter()
         query = self.condense(question.strip(), history or [])
         condensed = time.perf_counter()
+        if is_commitment_question(query) and (tracked := answer_from_tracker(query, self.kb, principal)):
+            tracked.query = query  # pledges and deadlines are answered from the tracker, as a list
+            tracked.timings = {"total_ms": (time.perf_counter() - started) * 1000}
+            yield from _words(tracked.answer)
+            yield tracked
+            return
         evidence, timings = self.evidence(query, principal, filters, retrieval)
         use_llm = mode == "generative" or (mode == "auto" and self.llm is not None)
         if use_llm and self.llm is None:

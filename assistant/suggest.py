@@ -92,7 +92,7 @@ def followups(answer: Answer, kb: KnowledgeBase, principal: Principal, n: int = 
             heading = near[-1]
             if (c.doc_id, SECTION_SEP.join(near)) in cited or same_as_title(heading, c.title):
                 continue
-            if asked and terms(heading) and terms(heading) <= asked:  # that is what was just asked
+            if terms(heading) and terms(heading) <= asked - terms(c.title):  # that is what was just asked
                 continue
             q = question_for(c.title, heading)
             if q not in (f.question for f in out):

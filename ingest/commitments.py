@@ -60,7 +60,7 @@ QUOTES = "\"“”‘’'«"
 
 ROLE_NOUN = (r"(?:Lead|Leader|Headteacher|Head\s+Teacher|Head\s+of\s+[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,2}|Principal"
              r"|SENCO|SENCo|DSL|Officer|Manager|Director|Co-?ordinator|Committee|Board|Council|Governors?"
-             r"|Trustees?|CEO|CFO|COO|Executive|Clerk|Chair)")
+             r"|Trustees?|CEO|CFO|COO|Executive|Clerk|Chair)(?<!s)s?")
 ROLE = (rf"(?:[A-Z][\w/&-]*\s+){{0,3}}{ROLE_NOUN}\b(?:\s+(?:of|for)\s+[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){{0,3}})?"
         r"(?:\s+and\s+[A-Z][\w-]*)?")
 OWNER_RXS = [
@@ -379,7 +379,7 @@ def extract_commitments(doc: Document) -> list[dict]:
         out.append({
             "text": text, "doc_id": doc.meta.doc_id, "page": page.number, "start": s, "end": e,
             "section": SECTION_SEP.join(path), "time_from": frame.time_from, "time_to": frame.time_to,
-            "date": frame.date, "theme": theme.lower() if theme else theme_of(path),
+            "date": frame.date, "theme": theme or theme_of(path),
             "owner": find_owner(text), "kind": kind,
         })
 
@@ -399,7 +399,8 @@ def extract_commitments(doc: Document) -> list[dict]:
                 text = page.text[s : b.end]
                 header = (b.kind == "table_row" and prev_kind != "table_row" and "." not in text
                           and len(text.split()) <= 16 and not has_marker(text))  # a table's column titles
-                if len(text.split()) >= 2 and not header and (intro or _is_plan(path) or has_marker(text)):
+                question = text.rstrip().endswith("?")
+                if len(text.split()) >= 2 and not (header or question) and (intro or _is_plan(path) or has_marker(text)):
                     add(page, s, b.end, path, "item", opening)
                 prev_kind = b.kind
                 continue

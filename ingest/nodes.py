@@ -22,6 +22,7 @@ from llama_index.core.schema import (
 )
 
 from ingest.chunking import TokenCounter, chunk_document
+from ingest.commitments import extract_commitments
 from ingest.models import SECTION_SEP, Block, Chunk, Document, DocumentMeta, Page
 
 #: Only this is embedded with the text ("title | section", cut to fit the model's window);
@@ -36,6 +37,7 @@ def to_llama_document(doc: Document, source_hash: str) -> LlamaDocument:
         "file_hash": doc.file_hash,
         "source_hash": source_hash,
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "commitments": extract_commitments(doc),  # replaced and deleted with their document
         "pages": [
             {"number": p.number, "text": p.text, "blocks": [_block_dict(b) for b in p.blocks]}
             for p in doc.pages

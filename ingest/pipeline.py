@@ -30,7 +30,7 @@ from ingest.models import LoadError
 from ingest.nodes import StructureChunker, to_llama_document
 from ingest.settings import Settings
 
-CHUNKER_VERSION = "1"  # bump when chunking changes, so every file is re-chunked once
+CHUNKER_VERSION = "2"  # bump when chunking changes, so every file is re-chunked once
 
 
 @dataclass

@@ -138,6 +138,9 @@ def test_markers_and_owners():
     assert find_owner("Council Sign Off July 2024") == "Council"
     assert find_owner("Staff and Headteacher wellbeing and resilience") is None
     assert find_owner("the Trust will continue to provide vouchers") is None
+    assert find_owner("The SENCO will review provision termly.") == "SENCO"
+    assert find_owner("Subject Leaders will audit their curriculum by Spring 2025") == "Subject Leaders"
+    assert find_owner("The finance committee will review Project Kestrel every half term") == "finance committee"
 
 
 # -- access, filters, CSV --------------------------------------------------------------------
