@@ -174,7 +174,7 @@ def is_commitment_question(question: str) -> bool:
     targets or deadlines, or "what is due by 2026"/"what will we achieve by 2027"."""
     return bool(_COMMIT_Q.search(question)) or bool(
         re.search(r"\b(?:by|before)\s+20\d\d\b", question, re.I)
-        and re.search(r"\b(?:we|our|trust|school|council|due|will)\b", question, re.I))
+        and re.search(r"\b(?:due|planned|plans?|promised?|achieve|deliver|happen)\b", question, re.I))
 
 
 def _topic_terms(question: str) -> set[str]:

@@ -54,7 +54,7 @@ def grouped_bars(path: Path, labels: Sequence[str], series: dict[str, Sequence[f
     if ylim:
         ax.set_ylim(*ylim)
     if len(series) > 1:
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="lower right")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)

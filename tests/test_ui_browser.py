@@ -34,6 +34,7 @@ CHROMIUM = Path(os.environ.get("ETHOS_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 DONE = "#ethos-chat .ethos-answer:not(.ethos-streaming):not(.ethos-error)"
+TIMEOUT_MS = 120_000  # generous: CI machines are slow and shared
 KESTREL_TITLE = "Project Kestrel"
 ORCHARD_FACT = "Every pupil in Year 5 plants a pear tree in the trust orchard each March."
 
@@ -96,14 +97,19 @@ def ui_url(browser, ui_settings: Settings, assistant) -> Iterator[str]:
 
 
 @pytest.fixture
-def page(browser, ui_url):
+def page(browser, ui_url, request):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(TIMEOUT_MS)
     page.goto(ui_url)
     page.wait_for_selector("#ethos-question textarea")
     yield page
-    context.close()
+    # the last state of every test's page, so a failure in CI can be seen, not guessed
+    try:
+        (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "pages" / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
 
 
 # -- page helpers ------------------------------------------------------------------------------------
@@ -175,7 +181,8 @@ def test_page_loads_with_starters_and_api_still_served(page, ui_url, assistant) 
     expected = [q for qs in starters.values() for q in qs]
     assert page.locator(".ethos-starter").all_inner_texts() == expected
     for persona in starters:
-        assert page.locator(f"#ethos-starters-{persona.replace('_', '-')} .ethos-starter").count() == len(starters[persona])
+        group = page.locator(f"#ethos-starters-{persona.replace('_', '-')} .ethos-starter")
+        assert group.count() == len(starters[persona])
     assert page.locator("#ethos-key input").get_attribute("type") == "password"
     assert page.inner_text("#ethos-role .ethos-role-name") == "staff"  # demo_settings.default_role
     for label in ("Access key", "Your question"):  # controls are labelled (accessible names)
@@ -344,7 +351,7 @@ def test_unsupported_sentences_are_marked_in_generative_answers(browser, demo_se
         context = browser.new_context(viewport={"width": 1280, "height": 860})
         try:
             page = context.new_page()
-            page.set_default_timeout(60_000)
+            page.set_default_timeout(TIMEOUT_MS)
             page.goto(url)
             answer = ask(page, "What are our values?")
             flagged = answer.locator(".ethos-unsupported")

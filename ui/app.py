@@ -107,8 +107,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                         doomed = gr.Dropdown([], label="Remove a document", elem_id="ethos-delete-doc", scale=4)
                         delete_btn = gr.Button("Remove", variant="stop", elem_id="ethos-delete-btn", scale=1)
                     delete_status = gr.Markdown(elem_id="ethos-delete-status")
-                    reindex_btn = gr.Button(f"Re-index the corpus folder ({settings.corpus_dir})",
-                                            elem_id="ethos-reindex-btn")
+                    reindex_btn = gr.Button("Re-index the corpus folder", elem_id="ethos-reindex-btn")
                     reindex_status = gr.Markdown(elem_id="ethos-reindex-status")
 
         turns = gr.State({})

@@ -54,6 +54,9 @@ class ChatHandlers:
         index = len(messages) - 1
         hide = gr.update(visible=False)
         yield gr.update(value=messages, visible=True), turns, "", hide, hide
+        # Later yields leave the other outputs alone: the user may already be typing the next
+        # question or rating this answer, and Gradio re-applies the last yield when the stream ends.
+        keep = gr.update()
         try:
             principal = principal_for_key(self.settings, key)
             check_question(question)
@@ -67,19 +70,19 @@ class ChatHandlers:
                 else:
                     text += event
                     messages[index] = {"role": "assistant", "content": render.streaming_html(text)}
-                yield messages, turns, "", hide, hide
+                yield messages, turns, keep, keep, keep
         except AuthError as exc:
             messages[index] = {"role": "assistant", "content": render.error_html(
                 f"{exc}. Check the access key at the top of the page, or clear it to use the default role.")}
-            yield messages, turns, question, hide, hide
+            yield messages, turns, question, keep, keep
         except ValueError as exc:
             messages[index] = {"role": "assistant", "content": render.error_html(str(exc))}
-            yield messages, turns, question, hide, hide
+            yield messages, turns, question, keep, keep
         except Exception:  # noqa: BLE001 - the user must hear about it; the log gets the detail
             log.exception("answering %r failed", question)
             messages[index] = {"role": "assistant", "content": render.error_html(
                 "The answer failed on the server; please try again (details are in the server log).")}
-            yield messages, turns, question, hide, hide
+            yield messages, turns, question, keep, keep
 
     def clear(self) -> tuple:
         """New chat: empty transcript and state, starters back, viewer and feedback reset."""

@@ -51,12 +51,12 @@ class LibraryHandlers:
             return (render.role_html(None, f"{exc} — you can't ask or browse until it is fixed."),
                     [], gr.update(visible=False), gr.update(choices=[], value=None))
         rows = self._rows(principal)
-        return (render.role_html(principal.role, default=not (key or "").strip()), rows, gr.update(visible=principal.is_admin),
-                self._delete_choices(rows))
+        return (render.role_html(principal.role, default=not (key or "").strip()), rows,
+                gr.update(visible=principal.is_admin), self._delete_choices(rows if principal.is_admin else []))
 
     def _rows(self, principal: Principal) -> list[list[Any]]:
-        return [[d.title, d.organisation, d.doc_type, d.audience, d.pages, d.chunks, d.ingested_at[:16].replace("T", " "),
-                 d.doc_id] for d in self.kb.documents(principal)]
+        return [[d.title, d.organisation, d.doc_type, d.audience, d.pages, d.chunks,
+                 d.ingested_at[:16].replace("T", " "), d.doc_id] for d in self.kb.documents(principal)]
 
     @staticmethod
     def _delete_choices(rows: list[list[Any]]) -> dict:
@@ -84,7 +84,8 @@ class LibraryHandlers:
             path = Path(raw)
             name = safe_name(path.name)
             if Path(name).suffix not in SUPPORTED_SUFFIXES:
-                results.append([path.name, "failed", 0, f"unsupported type; use {', '.join(sorted(SUPPORTED_SUFFIXES))}"])
+                supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
+                results.append([path.name, "failed", 0, f"unsupported type; use {supported}"])
             elif path.stat().st_size > limit:
                 results.append([path.name, "failed", 0, f"larger than {self.settings.max_upload_mb} MB"])
             elif name in {n for n, _ in accepted}:
@@ -128,7 +129,8 @@ class LibraryHandlers:
         progress(1.0, desc="Done")
         results = [[Path(f.path).name, f.status, f.chunks, f.reason] for f in report.files]
         rows = self._rows(principal)
-        summary = (f"✓ Re-indexed in {report.seconds:.1f} s: {report.count('ingested')} ingested, "
+        summary = (f"✓ Re-indexed {self.settings.corpus_dir} in {report.seconds:.1f} s: "
+                   f"{report.count('ingested')} ingested, "
                    f"{report.count('unchanged')} unchanged, {report.count('removed')} removed, "
                    f"{report.count('failed')} failed.")
         return summary, results, rows, self._delete_choices(rows)

@@ -19,7 +19,6 @@ import re
 from assistant.models import Answer, Citation
 from ingest.models import Page
 
-REF_CLASS = re.compile(r"ethos-ref-(\d+)-(\d+)")
 MARKER = re.compile(r"\[(\d+)\]")
 _MARKER_GROUP = re.compile(r"[ \t]*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")

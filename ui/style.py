@@ -4,6 +4,8 @@ Kept in Python strings so they ship inside the `ui` package with no package-data
 Colours use Gradio's theme variables where one fits, so dark mode still reads well.
 """
 
+import json
+
 CSS = """
 #ethos-header { align-items: center; gap: 12px; flex-wrap: wrap; }
 #ethos-brand { flex: 1 1 260px; min-width: 260px; }
@@ -74,20 +76,24 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: var
 }
 """
 
-# Runs once when the viewer mounts (gr.HTML `js_on_load`). Source buttons live inside chat
-# messages, which Gradio sanitises (no scripts, no data-* attributes), so one document-level
-# listener reads the `ethos-ref-<message>-<n>` class and fires the viewer's `select` event.
-BRIDGE_JS = """
-window.__ethosTrigger = trigger;
-if (!window.__ethosBridge) {
-  window.__ethosBridge = true;
+# Runs when a viewer mounts (gr.HTML `js_on_load`). Source buttons live inside chat messages,
+# which Gradio sanitises (no scripts, no data-* attributes), so one document-level listener per
+# chat reads the `ethos-ref-<message>-<n>` class of a click inside that chat and fires its
+# viewer's `select` event with index "<message>:<n>". Scoped by a CSS selector, so another tab
+# can have its own chat and viewer: `gr.HTML(..., js_on_load=bridge_js("#my-chat"))`.
+_BRIDGE_TEMPLATE = """
+window.__ethosBridges = window.__ethosBridges || {};
+const scope = __SCOPE__;
+const known = scope in window.__ethosBridges;
+window.__ethosBridges[scope] = trigger;  // a remounted viewer takes over
+if (!known) {
   document.addEventListener('click', (e) => {
     const el = e.target.closest && e.target.closest('.ethos-source, .ethos-cite');
-    if (!el) return;
+    if (!el || !el.closest(scope)) return;
     const m = (el.getAttribute('class') || '').match(/ethos-ref-(\\d+)-(\\d+)/);
     if (!m) return;
     e.preventDefault();
-    window.__ethosTrigger('select', {index: m[1] + ':' + m[2], value: m[1] + ':' + m[2]});
+    window.__ethosBridges[scope]('select', {index: m[1] + ':' + m[2], value: m[1] + ':' + m[2]});
   }, true);
 }
 watch('value', () => {
@@ -99,3 +105,11 @@ watch('value', () => {
   if (top < 0 || top > window.innerHeight * 0.6) element.scrollIntoView({block: 'start', behavior: 'smooth'});
 });
 """
+
+
+def bridge_js(scope: str) -> str:
+    """The viewer's `js_on_load` for source clicks inside the element(s) matching `scope`."""
+    return _BRIDGE_TEMPLATE.replace("__SCOPE__", json.dumps(scope))
+
+
+BRIDGE_JS = bridge_js("#ethos-chat")
