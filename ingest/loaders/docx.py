@@ -20,7 +20,7 @@ from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from ingest.loaders.text import clean_line, heading_style, is_boilerplate, table_row_text
+from ingest.loaders.textrules import clean_line, heading_style, is_boilerplate, table_row_text
 from ingest.models import DocumentBuilder, LoadError, Page
 
 _HEADING = re.compile(r"heading\s*(\d)", re.IGNORECASE)

@@ -16,7 +16,8 @@ import re
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from ingest.loaders.text import clean_line, decode_text, is_boilerplate, table_row_text
+from ingest.loaders.text import decode_text
+from ingest.loaders.textrules import clean_line, is_boilerplate, table_row_text
 from ingest.models import DocumentBuilder, Page
 
 _DROP_TAGS = "script style noscript template svg canvas nav footer aside form iframe button select dialog menu".split()

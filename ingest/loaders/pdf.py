@@ -1,15 +1,11 @@
-"""PDF loader: pypdf text with font and position per line, turned into structured pages.
+"""PDF loader: structured pages (headings, paragraphs, list items, table rows) from styled lines.
 
-pypdf's plain `extract_text` keeps each table cell's text together and prose in
-reading order, which is what verbatim quoting needs, but it drops structure. A
-visitor callback recovers, for every output line, its font size, weight and
-position; from those we
-- drop running headers/footers: lines at the top or bottom of most pages that
-  are equal once digits are ignored ("Page 3 of 12", "FGB 23 May 2022", "7");
-- split paragraphs at vertical gaps and blank lines, and join wrapped lines
+pdf_lines.py turns each page into lines with font size, weight and position, and
+removes running headers and footers. From those lines this module
+- splits paragraphs at vertical gaps and blank lines, and joins wrapped lines
   (mending hyphenated breaks: "improve-" + "ment");
-- take bold or larger short lines as headings, their level ranked by size;
-- rebuild table rows: cells of one row start on the same baseline, and pypdf
+- takes bold or larger short lines as headings, their level ranked by size;
+- rebuilds table rows: cells of one row start on the same baseline, and pypdf
   emits them one after another, each jumping back up (or right) from the last.
 Page numbers are the physical 1-based page indexes; pages without text are
 dropped (the builder skips empty pages), so numbers can have gaps.
@@ -18,7 +14,6 @@ dropped (the builder skips empty pages), so numbers can have gaps.
 from __future__ import annotations
 
 import io
-import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -26,38 +21,18 @@ from dataclasses import dataclass, field
 from pypdf import PasswordType, PdfReader
 from pypdf.errors import DependencyError
 
-from ingest.loaders.text import HeadingLevels, clean_line, ends_sentence, heading_style, join_wrapped, list_marker
+from ingest.loaders.pdf_lines import Line, PdfPage, drop_running_lines, page_lines
+from ingest.loaders.textrules import HeadingLevels, clean_line, ends_sentence, heading_style, join_wrapped, list_marker
 from ingest.models import DocumentBuilder, LoadError, Page
 
-_BOLD = re.compile(r"bold|black|heavy|demi", re.I)
-_SYMBOLS = re.compile(r"[\uf000-\uf0ff\x7f\x95]")  # symbol-font bullets decode to private-use codes
-_LEADERS = re.compile(r"(?:\s*\.){4,}\s*|(?:\s*…){2,}\s*")  # table-of-contents dot leaders
 _NUMBERED = re.compile(r"(\d{1,2}(?:\.\d{1,2})*)\.?\s+\S")
-_PAGE_LABEL = re.compile(r"(page\s*)?(\d{1,4})(\s*(of|/)\s*\d{1,4})?|[-–—]\s*\d{1,4}\s*[-–—]", re.I)
-
-
-@dataclass
-class _Line:
-    text: str
-    size: float = 0.0
-    bold: bool = False
-    x: float | None = None
-    y: float | None = None
-
-
-@dataclass
-class _PdfPage:
-    number: int
-    lines: list[_Line]
-    bottom: float = 0.0
-    top: float = 0.0
 
 
 @dataclass
 class _Run:
     """Lines that belong together: no blank line, no big vertical gap, no jump back up."""
 
-    lines: list[_Line]
+    lines: list[Line]
     sibling: bool = False  # starts level with or above the previous line: a cell beside it
 
 
@@ -67,14 +42,14 @@ def load_pdf(data: bytes, name: str) -> list[Page]:
     for number, page in enumerate(reader.pages, 1):
         try:
             box = page.mediabox
-            pages.append(_PdfPage(number, _page_lines(page), float(box.bottom), float(box.top)))
+            pages.append(PdfPage(number, page_lines(page), float(box.bottom), float(box.top)))
         except Exception:  # one unreadable page must not sink the document
             continue
     if not pages:
         raise LoadError(f"{name}: the PDF is damaged; no page could be read")
     if not any(line.text.strip() for p in pages for line in p.lines):
         raise LoadError(f"{name}: the PDF has no extractable text (empty, or scanned images without OCR)")
-    _drop_running_lines(pages)
+    drop_running_lines(pages)
     style, levels, b = _Style.of(pages), HeadingLevels(), DocumentBuilder()
     for p in pages:
         b.new_page(p.number)
@@ -100,82 +75,6 @@ def _open(data: bytes, name: str) -> PdfReader:
         raise LoadError(f"{name}: the PDF is damaged and cannot be read ({type(exc).__name__}: {exc})") from exc
 
 
-# -- lines with style ----------------------------------------------------------------
-
-
-def _page_lines(page) -> list[_Line]:
-    """The page's text lines (exactly pypdf's plain output), each with its dominant style."""
-    frags: list[tuple] = []
-    try:
-        page.extract_text(visitor_text=lambda *args: frags.append(args))
-    except Exception:
-        return [_Line(_SYMBOLS.sub("•", t)) for t in page.extract_text().split("\n")]
-    lines, cur = [], []
-    for text, cm, tm, font, size in frags:
-        for k, part in enumerate(text.split("\n")):
-            if k:
-                lines.append(_make_line(cur))
-                cur = []
-            if part:
-                cur.append((part, cm, tm, font, size))
-    lines.append(_make_line(cur))
-    out: list[_Line] = []
-    for line in lines:  # a bullet glyph drawn apart from its text is a line of its own: rejoin
-        if out and out[-1].text.strip() == "•" and line.text.strip():
-            out[-1] = _Line("• " + line.text.strip(), line.size, line.bold, out[-1].x, line.y)
-        else:
-            out.append(line)
-    return out
-
-
-def _make_line(parts: list[tuple]) -> _Line:
-    text = _LEADERS.sub(" … ", _SYMBOLS.sub("•", "".join(p[0] for p in parts)))
-    bold, sizes, x, y = Counter(), Counter(), None, None
-    for part, cm, tm, font, size in parts:
-        n = len(part.strip())
-        if not n:
-            continue
-        name = str(font.get("/BaseFont", "")) if font else ""
-        bold[bool(_BOLD.search(name))] += n
-        sizes[round(2 * size * math.hypot(tm[2], tm[3]) * math.hypot(cm[2], cm[3])) / 2] += n
-        if y is None:
-            x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-    size = sizes.most_common(1)[0][0] if sizes else 0.0
-    return _Line(text, size, bold[True] > bold[False], x, y)
-
-
-# -- running headers and footers ------------------------------------------------------
-
-
-def _edge_zone(p: _PdfPage) -> set[int]:
-    """Indexes of the first and last three lines, and of lines in the top/bottom 7% band."""
-    idx = [i for i, line in enumerate(p.lines) if line.text.strip()]
-    band = 0.07 * (p.top - p.bottom)
-    edge = {i for i in idx if (y := p.lines[i].y) is not None and (y < p.bottom + band or y > p.top - band)}
-    return set(idx[:3] + idx[-3:]) | edge
-
-
-def _key(text: str) -> str:
-    return re.sub(r"\d+", "#", " ".join(text.lower().split()))
-
-
-def _is_page_label(text: str, number: int) -> bool:
-    """ "Page 3 of 12", "- 3 -", or a bare number close to the physical page number."""
-    t = text.strip()
-    return bool(_PAGE_LABEL.fullmatch(t)) and (not t.isdigit() or abs(int(t) - number) <= 3)
-
-
-def _drop_running_lines(pages: list[_PdfPage]) -> None:
-    """Remove edge lines repeated on at least half of the pages with text (at least 2), and page labels."""
-    zones = [_edge_zone(p) for p in pages]
-    counts = Counter(k for p, z in zip(pages, zones) for k in {_key(p.lines[i].text) for i in z})
-    need = max(2, math.ceil(0.5 * sum(1 for z in zones if z)))
-    for p, zone in zip(pages, zones):
-        drop = {i for i in zone if counts[_key(p.lines[i].text)] >= need or _is_page_label(p.lines[i].text, p.number)}
-        p.lines = [line for i, line in enumerate(p.lines) if i not in drop]
-
-
 # -- structure -------------------------------------------------------------------------
 
 
@@ -190,7 +89,7 @@ class _Style:
     numbered: dict[int, int] = field(default_factory=dict)  # numbering depth -> level
 
     @classmethod
-    def of(cls, pages: list[_PdfPage]) -> _Style:
+    def of(cls, pages: list[PdfPage]) -> _Style:
         sizes, bold, starts = Counter(), Counter(), Counter()
         for p in pages:
             for line in p.lines:
@@ -205,7 +104,7 @@ class _Style:
         margin = float(starts.most_common(1)[0][0]) if starts else None
         return cls(body, bold_marks, {s: i + 1 for i, s in enumerate(big[:5])}, margin)
 
-    def _at_margin(self, line: _Line) -> bool:
+    def _at_margin(self, line: Line) -> bool:
         """Bold body-size headings start at the text's left margin; bold table cells do not."""
         return line.x is None or self.margin is None or line.x <= self.margin + 2 * self.body
 
@@ -213,7 +112,7 @@ class _Style:
     def styled(self) -> bool:
         return bool(self.size_levels) or self.bold_marks_headings
 
-    def is_heading(self, line: _Line, nxt: _Line | None, alone: bool) -> bool:
+    def is_heading(self, line: Line, nxt: Line | None, alone: bool) -> bool:
         t = clean_line(line.text)
         if not _short(line) or t[-1] in ".,;:" or not (t[0].isupper() or t[0].isdigit()):
             return False
@@ -226,7 +125,7 @@ class _Style:
         # a bold lead-in whose sentence runs on in body text is not a heading
         return not (nxt and nxt.text.strip()[:1].islower() and (nxt.size, nxt.bold) != (line.size, line.bold))
 
-    def level(self, line: _Line, text: str, levels: HeadingLevels) -> int:
+    def level(self, line: Line, text: str, levels: HeadingLevels) -> int:
         if not self.styled:
             return levels.level(heading_style(text) or "title", text)
         lvl = self.size_levels.get(line.size, len(self.size_levels) + 1)
@@ -235,12 +134,12 @@ class _Style:
         return lvl
 
 
-def _short(line: _Line) -> bool:
+def _short(line: Line) -> bool:
     t = line.text.strip()
     return 0 < len(t) <= 120 and len(t.split()) <= 16 and any(c.isalpha() for c in t)
 
 
-def _runs(lines: list[_Line]) -> list[_Run]:
+def _runs(lines: list[Line]) -> list[_Run]:
     runs, cur, sib, prev = [], [], False, None
     for line in lines:
         if not line.text.strip():
@@ -273,7 +172,7 @@ def _row_end(runs: list[_Run], i: int) -> int:
     return j if all(len(r.lines) <= 40 for r in runs[i:j]) else i + 1
 
 
-def _same_baseline(a: _Line, b: _Line) -> bool:
+def _same_baseline(a: Line, b: Line) -> bool:
     return a.y is not None and b.y is not None and abs(a.y - b.y) <= 3
 
 
@@ -345,7 +244,7 @@ def _heading_text(text: str) -> bool:
     return len(re.findall(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b[A-Z]\b", text)) < 2
 
 
-def _continues_item(line: _Line, text: str, x0: float | None, prev: str) -> bool:
+def _continues_item(line: Line, text: str, x0: float | None, prev: str) -> bool:
     """A wrapped list line is indented past its bullet, or its sentence is unfinished."""
     if line.x is not None and x0 is not None and line.x > x0 + 2:
         return True
