@@ -10,6 +10,11 @@ chat, the streamed conversation with sources under each answer, thumbs and comme
 and a page viewer beside it — below it on a phone); a Library tab (the documents the
 role may read, plus upload/remove/re-index for admins). Stable `ethos-*` element ids
 are part of the interface: the browser tests and any custom CSS rely on them.
+
+Every event is `api_visibility="private"`: the page's callbacks are not a second API.
+Another tab with its own chat can reuse `ui.render.answer_html` and get clickable
+sources with a viewer of its own: `gr.HTML(js_on_load=ui.style.bridge_js("#its-chat"))`
+and a `.select` handler that reads the "<message>:<n>" index.
 """
 
 import os
@@ -113,25 +118,25 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         turns = gr.State({})
         fb_target = gr.State(None)
 
-        # -- wiring ------------------------------------------------------------------------------
+        # -- wiring (private: the page's callbacks are not an API; /api and /v1 are) -------------
+        hidden = {"api_visibility": "private"}
         ask_out = [chat, turns, question, starter_panel, fb_panel]
-        question.submit(chat_h.respond, [question, chat, turns, key], ask_out)
+        question.submit(chat_h.respond, [question, chat, turns, key], ask_out, **hidden)
         for button in starter_buttons:
-            button.click(chat_h.respond, [button, chat, turns, key], ask_out)
+            button.click(chat_h.respond, [button, chat, turns, key], ask_out, **hidden)
         for event in (new_chat.click, chat.clear):  # the button, or the chat's own trash icon
-            event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel])
-        viewer.select(chat_h.open_source, [turns, key], viewer)
-        chat.like(chat_h.rate, [turns], [turns, fb_panel, fb_target, fb_prompt]).then(
-            lambda: ("", ""), None, [fb_comment, fb_status])
-        fb_comment.submit(chat_h.comment, [fb_target, fb_comment], [fb_comment, fb_status])
+            event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel], **hidden)
+        viewer.select(chat_h.open_source, [turns, key], viewer, **hidden)
+        chat.like(chat_h.rate, [turns, fb_target], [turns, fb_panel, fb_target, fb_prompt, fb_comment, fb_status],
+                  **hidden)
+        fb_comment.submit(chat_h.comment, [fb_target, fb_comment], [fb_comment, fb_status], **hidden)
 
         refresh_out = [role, docs, admin_panel, doomed]
         for event in (key.submit, key.blur, lib_tab.select, blocks.load):
-            event(lib_h.refresh, [key], refresh_out)
-        upload_btn.click(lib_h.upload, [files, audience, organisation, key], [results, docs, doomed]).then(
-            lambda: None, None, files)
-        delete_btn.click(lib_h.delete, [doomed, key], [delete_status, docs, doomed])
-        reindex_btn.click(lib_h.reindex, [key], [reindex_status, results, docs, doomed])
+            event(lib_h.refresh, [key], refresh_out, **hidden)
+        upload_btn.click(lib_h.upload, [files, audience, organisation, key], [results, docs, doomed, files], **hidden)
+        delete_btn.click(lib_h.delete, [doomed, key], [delete_status, docs, doomed], **hidden)
+        reindex_btn.click(lib_h.reindex, [key], [reindex_status, results, docs, doomed], **hidden)
 
     blocks.queue(default_concurrency_limit=CONCURRENT_ANSWERS)
     return blocks

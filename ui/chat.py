@@ -106,13 +106,19 @@ class ChatHandlers:
         return render.viewer_html(cites[0], page)
 
     # -- feedback ------------------------------------------------------------------------------
-    def rate(self, turns: Turns | None, evt: gr.LikeData) -> tuple:
-        """Store 👍/👎 at once (durable even if no comment follows); offer a comment box."""
+    def rate(self, turns: Turns | None, target: int | None, evt: gr.LikeData) -> tuple:
+        """Store 👍/👎 at once (durable even if no comment follows) and offer a comment box.
+
+        Returns (turns, panel, feedback id, prompt, comment box, status). The comment box is
+        emptied only when the rating is for another answer, in this same event — a chained
+        event could wipe a comment the user has started typing in the meantime.
+        """
         turns = dict(turns or {})
         index = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
         turn = turns.get(index)
+        keep = gr.update()
         if turn is None or not isinstance(evt.liked, bool):  # an error message, or a rating withdrawn
-            return turns, gr.update(), gr.update(), gr.update()
+            return turns, keep, keep, keep, keep, keep
         rating = "up" if evt.liked else "down"
         if turn["feedback_id"] is None:
             answer = Answer(**turn["answer"])
@@ -125,7 +131,9 @@ class ChatHandlers:
         turns[index] = turn
         thanks = "Thanks, noted 👍." if rating == "up" else "Thanks, noted 👎. What was wrong or missing?"
         prompt = f"**{thanks}** Add a comment about this answer (optional) and press Enter."
-        return turns, gr.update(visible=True), turn["feedback_id"], prompt
+        same = target == turn["feedback_id"]
+        return (turns, gr.update(visible=True), turn["feedback_id"], prompt, keep if same else "",
+                keep if same else "")
 
     def comment(self, feedback_id: int | None, text: str) -> tuple:
         if feedback_id is None or not (text or "").strip():

@@ -74,10 +74,11 @@ class LibraryHandlers:
     # -- changing ------------------------------------------------------------------------------
     def upload(self, files: list[str] | None, audience: str, organisation: str, key: str,
                progress: gr.Progress = gr.Progress()) -> tuple:
-        """Save and index the files; returns (per-file results, documents, delete choices)."""
+        """Save and index the files; returns (per-file results, documents, delete choices, emptied file box)."""
         principal = self._admin(key)
         if not files:
-            raise gr.Error("Choose one or more files to upload first.")
+            raise gr.Error("No files to add. Choose some first; if they are still uploading, wait until "
+                           "each is listed with its size.")
         results, accepted = [], []
         limit = self.settings.max_upload_mb * 1024 * 1024
         for raw in files:
@@ -105,7 +106,7 @@ class LibraryHandlers:
                     handle.file.close()
         progress(1.0, desc="Done")
         rows = self._rows(principal)
-        return results, rows, self._delete_choices(rows)
+        return results, rows, self._delete_choices(rows), None
 
     def delete(self, doc_id: str | None, key: str) -> tuple:
         principal = self._admin(key)
