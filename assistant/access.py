@@ -2,11 +2,15 @@
 
 The API and the chat UI both authenticate through `principal_for_key`, so the UI
 enforces nothing of its own: a key typed into the web page gets exactly the
-access the same key gets over HTTP.
+access the same key gets over HTTP. Keys come from `settings.api_keys` and/or a
+TOML file (`[keys] "<key>" = "staff"`); the file is re-read when it changes, so a
+key can be revoked without a restart, and a bad file is an error, never ignored.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -21,35 +25,54 @@ class AuthError(Exception):
     """No valid credentials (→ 401)."""
 
 
-def known_keys(settings: Settings) -> dict[str, str]:
-    keys = dict(_keys_file(settings.api_keys_file)) if settings.api_keys_file else {}
-    keys.update(settings.api_keys)
+def load_keys(settings: Settings) -> dict[str, str]:
+    """All configured keys; the file's entries override `settings.api_keys` for the same key."""
+    keys = dict(settings.api_keys)
+    if settings.api_keys_file is not None:
+        path = Path(settings.api_keys_file)
+        try:
+            keys.update(_keys_file(str(path), path.stat().st_mtime))
+        except OSError as exc:
+            raise ValueError(f"cannot read API keys file {path}: {exc}") from exc
+    bad = {role for role in keys.values() if role not in ROLES}
+    if bad:
+        raise ValueError(f"unknown role(s) {sorted(bad)} in API keys; use one of {list(ROLES)}")
     return keys
 
 
 def principal_for_key(settings: Settings, key: str | None) -> Principal:
-    """The principal for an API key; no key means the configured default role."""
-    if key:
-        role = known_keys(settings).get(key.strip())
-        if role is None:
-            raise AuthError("unknown API key")
-        return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name=f"key:{key[:4]}…")
-    if settings.default_role is None:
-        raise AuthError("an API key is required (Authorization: Bearer <key>)")
-    role = settings.default_role
-    return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name="anonymous")
+    """The principal for an API key; no (or a blank) key means the configured default role."""
+    key = (key or "").strip()
+    if not key:
+        if settings.default_role is None:
+            raise AuthError("An API key is required")
+        return principal_for(settings.default_role, settings, name="anonymous")
+    role = _lookup(key, load_keys(settings))
+    if role is None:
+        raise AuthError("Unknown API key")
+    return principal_for(role, settings, name="key-" + hashlib.sha256(key.encode()).hexdigest()[:8])
+
+
+def principal_for(role: str, settings: Settings, name: str = "") -> Principal:
+    return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name=name)
+
+
+def _lookup(key: str, keys: dict[str, str]) -> str | None:
+    """Constant-time comparison against every key, so response timing reveals nothing."""
+    found = None
+    for candidate, role in keys.items():
+        if hmac.compare_digest(candidate.encode(), key.encode()):
+            found = role
+    return found
 
 
 @lru_cache(maxsize=8)
-def _keys_file_cached(path: str, mtime: float) -> tuple[tuple[str, str], ...]:
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-    keys = data.get("keys", {})
-    bad = {k: v for k, v in keys.items() if v not in ROLES}
-    if bad:
-        raise ValueError(f"{path}: unknown roles {sorted(set(bad.values()))}; use one of {ROLES}")
-    return tuple(keys.items())
-
-
-def _keys_file(path: Path) -> tuple[tuple[str, str], ...]:
-    """Re-read when the file changes, so keys can be revoked without a restart."""
-    return _keys_file_cached(str(path), path.stat().st_mtime)
+def _keys_file(path: str, mtime: float) -> tuple[tuple[str, str], ...]:
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ValueError(f"cannot read API keys file {path}: {exc}") from exc
+    table = data.get("keys", {})
+    if not isinstance(table, dict):
+        raise ValueError(f'{path}: [keys] must be a table of "<key>" = "<role>"')
+    return tuple((str(k), str(v)) for k, v in table.items())

@@ -23,6 +23,8 @@ import gradio as gr
 from fastapi import FastAPI
 
 from assistant.access import AuthError, principal_for_key
+from ui.commitments_tab import build_commitments_tab
+from ui.onboarding_tab import build_onboarding_tab
 from assistant.feedback import FeedbackStore
 from assistant.service import Assistant
 from ingest.manifest import SUPPORTED_SUFFIXES
@@ -114,6 +116,10 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                     delete_status = gr.Markdown(elem_id="ethos-delete-status")
                     reindex_btn = gr.Button("Re-index the corpus folder", elem_id="ethos-reindex-btn")
                     reindex_status = gr.Markdown(elem_id="ethos-reindex-status")
+            with gr.Tab("Commitments", id="commitments", elem_id="ethos-tab-commitments"):
+                build_commitments_tab(assistant, settings, key)
+            with gr.Tab("Onboarding", id="onboarding", elem_id="ethos-tab-onboarding"):
+                build_onboarding_tab(assistant, settings, key)
 
         turns = gr.State({})
         fb_target = gr.State(None)

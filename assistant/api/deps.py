@@ -51,7 +51,7 @@ def get_principal(
     _key_doc: Annotated[str | None, Depends(_api_key)],
 ) -> Principal:
     key = key_from_headers(request.headers.get("authorization"), request.headers.get("x-api-key"))
-    return authenticate(key, request.app.state.api_keys, settings)
+    return authenticate(key, settings)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
