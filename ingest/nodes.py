@@ -21,7 +21,7 @@ from llama_index.core.schema import (
     TransformComponent,
 )
 
-from ingest.chunking import TokenCounter, chunk_document
+from ingest.chunking import chunk_document
 from ingest.commitments import extract_commitments
 from ingest.models import SECTION_SEP, Block, Chunk, Document, DocumentMeta, Page
 

@@ -8,17 +8,14 @@ any test file can reuse these fixtures.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 
 from ingest.settings import Settings
+from tests.servers import serve
 
 PROJECT = Path(__file__).resolve().parents[1]
 DEMO = PROJECT / "corpora" / "demo"
@@ -96,36 +93,13 @@ def assistant(demo_settings: Settings, demo_corpus_with_private: Path):
     return Assistant(demo_settings, kb=kb)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def live_server(demo_settings: Settings, assistant) -> Iterator[str]:
     """A real uvicorn server on 127.0.0.1 in a background thread; yields its base URL."""
     from assistant.api import create_app
 
-    app = create_app(demo_settings, assistant)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="ethos-api", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the API server did not start")
-        time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(create_app(demo_settings, assistant), probe="/api/health", name="ethos-api") as base:
+        yield base
 
 
 @pytest.fixture(scope="session")

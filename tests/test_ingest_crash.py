@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ import pytest
 
 from ingest.pipeline import Ingestor
 from ingest.settings import Settings
+from tests.servers import free_port
 from tests.test_ingest_pipeline import DEMO, assert_consistent, chroma_ids
 
 ETHOS = [sys.executable, "-m", "ui.cli"]
@@ -62,15 +62,9 @@ def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float)
     assert chroma_ids(ing) == chroma_ids(clean)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def chroma_server(tmp_path: Path):
-    port = _free_port()
+    port = free_port()
     chroma = Path(sys.executable).parent / "chroma"
     proc = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "server"), "--host", "127.0.0.1",
                              "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -11,17 +11,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sqlite3
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
+
+from tests.servers import serve
 
 from assistant.models import Answer, Citation, Sentence
 from ingest.settings import Settings
@@ -45,26 +43,8 @@ def _in_ci() -> bool:
 
 
 def _serve(app) -> Iterator[str]:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, name="ethos-ui", daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"{base}/", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            pass
-        if not thread.is_alive() or time.monotonic() > deadline:
-            raise RuntimeError("the UI server did not start")
-        time.sleep(0.1)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=30)
+    with serve(app, probe="/", name="ethos-ui") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
