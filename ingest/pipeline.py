@@ -164,7 +164,7 @@ class Ingestor:
     def refresh_keyword_index(self, force: bool = False) -> None:
         """Rebuild BM25 from Chroma if anything changed or the persisted one is stale."""
         if force or store.load_bm25(self.settings.bm25_dir, store.chroma_fingerprint(self.collection)) is None:
-            store.build_bm25(self.vector_store, self.collection, self.settings.bm25_dir)
+            store.build_bm25(self.collection, self.settings.bm25_dir)
 
     def document_ids(self) -> list[str]:
         return sorted(self.docstore.get_all_document_hashes().values())

@@ -19,7 +19,9 @@ from typing import Any
 
 import chromadb
 from chromadb.config import Settings as ChromaSettings
+from llama_index.core.schema import BaseNode
 from llama_index.core.storage.docstore import SimpleDocumentStore
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
@@ -65,13 +67,25 @@ def chroma_fingerprint(collection: Any, page: int = 5000) -> str:
     return f"{len(ids)}:{digest.hexdigest()[:24]}"
 
 
-def all_nodes(store: ChromaVectorStore) -> list:
-    return store.get_nodes(node_ids=None) if store._collection.count() else []  # noqa: SLF001
+def all_nodes(collection: Any, page: int = 5000) -> list[BaseNode]:
+    """Every chunk in Chroma as a node, read in pages: one unbounded `get` fails past
+    SQLite's variable limit (seen at 100k chunks)."""
+    nodes: list[BaseNode] = []
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas", "documents"], limit=page, offset=offset)
+        for meta, text in zip(got["metadatas"], got["documents"]):
+            node = metadata_dict_to_node(meta)
+            node.set_content(text or "")
+            nodes.append(node)
+        if len(got["ids"]) < page:
+            return nodes
+        offset += page
 
 
-def build_bm25(store: ChromaVectorStore, collection: Any, path: Path) -> BM25Retriever | None:
+def build_bm25(collection: Any, path: Path) -> BM25Retriever | None:
     """Rebuild the keyword index from Chroma and swap it in atomically."""
-    nodes = all_nodes(store)
+    nodes = all_nodes(collection)
     fingerprint = chroma_fingerprint(collection)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():

@@ -133,3 +133,13 @@ def test_bm25_rebuilt_when_stale(settings, corpus):
     shutil.rmtree(settings.bm25_dir)
     ing.refresh_keyword_index()
     assert bm25_ids(settings, ing) == chroma_ids(ing)
+
+
+def test_keyword_index_reads_chroma_in_pages(settings, corpus):
+    """One unbounded Chroma `get` fails past SQLite's variable limit at ~100k chunks."""
+    ing = Ingestor(settings)
+    ing.ingest_corpus(corpus)
+    paged = store.all_nodes(ing.collection, page=7)
+    assert sorted(n.node_id for n in paged) == chroma_ids(ing)
+    texts = dict(zip(*[ing.collection.get(include=["documents"])[k] for k in ("ids", "documents")]))
+    assert all(n.get_content() == texts[n.node_id] for n in paged)

@@ -1,0 +1,281 @@
+"""Scale and speed: build indexes of a synthetic trust at several sizes and time the app on them.
+
+    python -m evals.scale --sizes 10000 100000 1000000 [--real-max 10000] [--budget-s 900]
+
+Each size is built and queried in its own subprocess (so RSS is that of one app process, not
+of the harness): chunks from evals/synth.py -> embeddings -> Chroma via `chunk_to_node` and
+the app's `ChromaVectorStore` (same metadata keys as ingest) -> BM25 via `store.build_bm25`.
+Then `Assistant(settings).ask` (extractive) and `Retriever.retrieve` are timed over generated
+questions. Sizes up to --real-max use the real MiniLM on both sides; larger ones use the
+`HashEmbedder` stand-in on both sides (MiniLM would take hours). Sizes up to --server-max are
+also queried through a real `chroma run` server over the same on-disk index. A build that
+passes --budget-s stops adding and is measured at the size it reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REPORTS = ROOT / "evals" / "reports"
+BATCH = 2000
+
+
+def rss_mb(pid: int | str = "self") -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def disk_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+def pct(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+# -- workers (run in a subprocess each) ------------------------------------------------------
+def build(size: int, data: Path, real: bool, budget_s: float) -> dict:
+    from evals.synth import _HashModel, generate
+    from ingest import store
+    from ingest.embedding import get_embedder
+    from ingest.nodes import chunk_to_node
+    from ingest.settings import Settings
+
+    started = time.perf_counter()
+    chunks = generate(size)
+    gen_s = time.perf_counter() - started
+    settings = Settings(data_dir=data)
+    model = get_embedder(settings)._model if real else _HashModel()  # noqa: SLF001
+    collection = store.chroma_collection(store.chroma_client(settings), settings)
+    vstore = store.vector_store(collection)
+    embed_s = add_s = 0.0
+    marks, built, t_build = [], 0, time.perf_counter()
+    for i in range(0, len(chunks), BATCH):
+        nodes = [chunk_to_node(c) for c in chunks[i : i + BATCH]]
+        t = time.perf_counter()
+        vectors = model.encode([f"{n.metadata['context']}\n{n.text}" for n in nodes], batch_size=64,
+                               normalize_embeddings=True, show_progress_bar=False)
+        embed_s += time.perf_counter() - t
+        for node, vec in zip(nodes, vectors):
+            node.embedding = vec.tolist()
+        t = time.perf_counter()
+        vstore.add(nodes)
+        add_s += time.perf_counter() - t
+        built += len(nodes)
+        if built % 100_000 == 0 or built == len(chunks):
+            marks.append([built, round(time.perf_counter() - t_build, 1)])
+            print(f"[build {size}] {built} chunks, {marks[-1][1]} s", file=sys.stderr, flush=True)
+        if not real and time.perf_counter() - t_build > budget_s:
+            marks.append([built, round(time.perf_counter() - t_build, 1)])
+            print(f"[build {size}] budget reached at {built} chunks", file=sys.stderr, flush=True)
+            break
+    t = time.perf_counter()
+    store.build_bm25(collection, settings.bm25_dir)
+    bm25_s = time.perf_counter() - t
+    return {"target": size, "chunks": built, "schools": int(chunks[built - 1].doc_id.split("-")[1].split("/")[0]) + 1,
+            "gen_s": gen_s, "embed_s": embed_s, "chroma_add_s": add_s, "bm25_s": bm25_s,
+            "build_s": time.perf_counter() - started - gen_s, "marks": marks,
+            "build_peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "disk_mb": disk_mb(data), "chroma_mb": disk_mb(data / "chroma"), "real": real}
+
+
+def query(data: Path, real: bool, schools: int, n: int, host: str | None, port: int) -> dict:
+    import ingest.pipeline
+    from assistant.models import Principal
+    from assistant.service import Assistant
+    from evals.synth import HashEmbedder, questions
+    from ingest.settings import Settings
+
+    if not real:  # the stand-in must embed queries and answer sentences too
+        ingest.pipeline.get_embedder = lambda settings: HashEmbedder()
+    settings = Settings(data_dir=data, chroma_host=host, chroma_port=port)
+    rss_start = rss_mb()
+    t = time.perf_counter()
+    assistant = Assistant(settings)
+    load_s = time.perf_counter() - t
+    rss_loaded = rss_mb()
+    staff = Principal("staff", tuple(settings.audiences_for("staff")))
+    qs = questions(n, schools)
+    for q in qs[:3]:
+        assistant.ask(q, staff, mode="extractive")
+    ask_ms, ret_ms, refused = [], [], 0
+    for q in qs:
+        t = time.perf_counter()
+        answer = assistant.ask(q, staff, mode="extractive")
+        ask_ms.append((time.perf_counter() - t) * 1000)
+        refused += int(not answer.citations)
+        t = time.perf_counter()
+        assistant.retriever.retrieve(q, staff)
+        ret_ms.append((time.perf_counter() - t) * 1000)
+    return {"load_s": load_s, "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded, "rss_after_mb": rss_mb(),
+            "ask_p50": pct(ask_ms, 50), "ask_p95": pct(ask_ms, 95), "ret_p50": pct(ret_ms, 50),
+            "ret_p95": pct(ret_ms, 95), "questions": len(qs), "no_citation": refused,
+            "example": {"q": qs[0], "a": assistant.ask(qs[0], staff, mode="extractive").answer[:200]}}
+
+
+# -- harness ---------------------------------------------------------------------------------
+def _worker(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, "-m", "evals.scale", "--worker", *args], cwd=ROOT,
+                         stdout=subprocess.PIPE, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _with_server(data: Path, qargs: list[str]) -> dict:
+    port = _free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    log = open(data / "chroma-server.log", "w")  # noqa: SIM115
+    proc = subprocess.Popen([str(chroma), "run", "--path", str(data / "chroma"), "--host", "127.0.0.1",
+                             "--port", str(port)], stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.5)
+        result = _worker([*qargs, "--host", "127.0.0.1", "--port", str(port)])
+        result["server_rss_mb"] = rss_mb(proc.pid)
+        return result
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def run_size(size: int, args: argparse.Namespace) -> dict:
+    real = size <= args.real_max
+    with tempfile.TemporaryDirectory(prefix=f"ethos-scale-{size}-", dir=args.tmp) as tmp:
+        data = Path(tmp)
+        row = _worker(["build", "--size", str(size), "--dir", tmp, "--budget-s", str(args.budget_s),
+                       *(["--real"] if real else [])])
+        qargs = ["query", "--dir", tmp, "--schools", str(row["schools"]), "--questions", str(args.questions),
+                 *(["--real"] if real else [])]
+        row["embedded"] = _worker(qargs)
+        if size <= args.server_max:
+            row["server"] = _with_server(data, qargs)
+    return row
+
+# -- report ----------------------------------------------------------------------------------
+def write_report(rows: list[dict], out: Path, note: str = "") -> None:
+    """scale.md (tables) and scale_latency.png (latency vs chunk count)."""
+    out.mkdir(parents=True, exist_ok=True)
+    lines = ["# Scale and speed (synthetic trust corpus)", "", note, "",
+             "| chunks | embeddings | build s (embed / Chroma add / BM25) | answer p50 / p95 ms "
+             "| retrieval p50 / p95 ms | RSS MB loaded / after | load s | disk MB (Chroma) |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in rows:
+        e = r["embedded"]
+        partial = "" if r["chunks"] == r["target"] else f" (of {r['target']:,})"
+        lines.append(
+            f"| {r['chunks']:,}{partial} "
+            f"| {'MiniLM' if r['real'] else 'hash stand-in'} "
+            f"| {r['build_s']:.0f} ({r['embed_s']:.0f} / {r['chroma_add_s']:.0f} / {r['bm25_s']:.0f}) "
+            f"| {e['ask_p50']:.0f} / {e['ask_p95']:.0f} | {e['ret_p50']:.0f} / {e['ret_p95']:.0f} "
+            f"| {e['rss_loaded_mb']:.0f} / {e['rss_after_mb']:.0f} | {e['load_s']:.1f} "
+            f"| {r['disk_mb']:.0f} ({r['chroma_mb']:.0f}) |")
+    served = [r for r in rows if "server" in r]
+    if served:
+        lines += ["", "## Embedded Chroma vs `chroma run` server (same index, same run)", "",
+                  "| chunks | client | answer p50 / p95 ms | retrieval p50 / p95 ms | app RSS MB | server RSS MB |",
+                  "|---|---|---|---|---|---|"]
+        for r in served:
+            for name in ("embedded", "server"):
+                q = r[name]
+                lines.append(f"| {r['chunks']:,} | {name} | {q['ask_p50']:.0f} / {q['ask_p95']:.0f} "
+                             f"| {q['ret_p50']:.0f} / {q['ret_p95']:.0f} | {q['rss_after_mb']:.0f} "
+                             + (f"| {q['server_rss_mb']:.0f} |" if "server_rss_mb" in q else "| – (in process) |"))
+    lines += ["", "## Build progress (chunks, seconds since the first batch)", ""]
+    lines += [f"- {r['target']:,}: " + ", ".join(f"{n:,} @ {s:.0f} s" for n, s in r["marks"]) for r in rows]
+    (out / "scale.md").write_text("\n".join(lines) + "\n")
+    _chart(rows, out / "scale_latency.png")
+
+
+def _chart(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    for real, kind in ((True, "MiniLM"), (False, "stand-in")):
+        group = sorted((r for r in rows if r["real"] == real), key=lambda r: r["chunks"])
+        xs = [r["chunks"] for r in group]
+        for key, label, style in (("ask", "answer", "o-"), ("ret", "retrieval", "s--")):
+            for q, alpha in (("p50", 1.0), ("p95", 0.45)):
+                if group:
+                    ax.plot(xs, [r["embedded"][f"{key}_{q}"] for r in group], style, alpha=alpha,
+                            label=f"{kind} {label} {q}")
+    for r in rows:
+        if "server" in r:
+            ax.plot([r["chunks"]] * 2, [r["server"]["ask_p50"], r["server"]["ret_p50"]], "k^",
+                    label="chroma run server p50 (answer, retrieval)")
+    ax.set_xscale("log")
+    ax.set_xlabel("chunks in index")
+    ax.set_ylabel("latency ms")
+    ax.set_title("Ethos query latency vs index size (2 shared cores)")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    p.add_argument("--real-max", type=int, default=10_000, help="largest size embedded with the real MiniLM")
+    p.add_argument("--server-max", type=int, default=10_000, help="largest size also queried via `chroma run`")
+    p.add_argument("--budget-s", type=float, default=900.0,
+                   help="stand-in sizes stop adding after this many seconds of embedding + Chroma adds")
+    p.add_argument("--questions", type=int, default=50)
+    p.add_argument("--tmp", default=None, help="where temporary data dirs go")
+    p.add_argument("--results", type=Path, default=Path(tempfile.gettempdir()) / "ethos-scale.json")
+    p.add_argument("--out", type=Path, default=REPORTS)
+    p.add_argument("--note", default="", help="context paragraph for the top of scale.md")
+    p.add_argument("--report-only", action="store_true", help="rewrite scale.md from --results")
+    p.add_argument("--worker", choices=["build", "query"])
+    p.add_argument("--size", type=int)
+    p.add_argument("--dir", type=Path)
+    p.add_argument("--real", action="store_true")
+    p.add_argument("--schools", type=int, default=1)
+    p.add_argument("--host")
+    p.add_argument("--port", type=int, default=8000)
+    a = p.parse_args()
+    if a.worker == "build":
+        print(json.dumps(build(a.size, a.dir, a.real, a.budget_s)))
+        return
+    if a.worker == "query":
+        print(json.dumps(query(a.dir, a.real, a.schools, a.questions, a.host, a.port)))
+        return
+    rows = json.loads(a.results.read_text()) if a.results.exists() and a.report_only else []
+    for size in [] if a.report_only else a.sizes:
+        print(f"== size {size} ==", flush=True)
+        rows.append(run_size(size, a))
+        a.results.write_text(json.dumps(rows, indent=1))
+        write_report(rows, a.out, a.note)
+    write_report(rows, a.out, a.note)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    main()
