@@ -72,7 +72,7 @@ def score_histogram(path: Path, groups: dict[str, Sequence[float]], threshold: f
         ax.hist(vs, bins=bins, alpha=0.55, label=f"{name} (n={len(vs)})")
     ax.axvline(threshold, color="black", linestyle="--", linewidth=1)
     ax.annotate(f"threshold {threshold:g}", (threshold, ax.get_ylim()[1] * 0.95), fontsize=8, ha="left")
-    ax.set_xlabel("best answer-unit score")
+    ax.set_xlabel("score")
     ax.set_ylabel("questions")
     ax.set_title(title)
     ax.legend(fontsize=8)
