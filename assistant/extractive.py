@@ -81,6 +81,10 @@ def answer_extractive(
         listed = _list_answer(question, evidence, scored.units, outline)
         if listed is not None:
             return listed
+    top = max(scored.units, key=lambda u: u.score)
+    items = [u for u in scored.units if u.evidence == top.evidence and u.run == top.run and u.kind == "item"]
+    if top.intro and items:  # "…we are committed to:" means nothing without what follows
+        return _bulleted(evidence[top.evidence], top, items)
     return _sentence_answer(evidence, scored, max_sentences)
 
 

@@ -412,3 +412,37 @@ def _orchard_pdf(path: Path) -> Path:
     ]
     SimpleDocTemplate(str(path), pagesize=A4, title="Orchard Programme").build(story)
     return path
+
+
+@pytest.mark.browser
+def test_onboarding_path_runs_end_to_end(page, assistant) -> None:
+    """A new hire starts onboarding, gets the first topic answered with a citation, asks for
+    more, moves on, and the progress survives a reload of the page."""
+    from assistant import onboarding
+
+    onboarding.reset(assistant.kb, "staff-key")
+    sign_in(page, "staff-key", "staff")
+    page.click("#ethos-tab-onboarding-button")
+    chat = "#ethos-onboarding-chat"
+    status = "#ethos-onboarding-status"
+
+    def bubbles() -> int:
+        return page.locator(f"{chat} .message").count()
+
+    before = bubbles()
+    page.click("#ethos-onboarding-start")
+    page.wait_for_function("([s, n]) => document.querySelectorAll(s).length > n", arg=[f"{chat} .message", before])
+    page.wait_for_function("s => (document.querySelector(s)?.textContent || '').includes('Dreaming big')", arg=chat)
+    assert "Our values" in page.inner_text(status)
+
+    before = bubbles()
+    page.click("#ethos-onboarding-more")
+    page.wait_for_function("([s, n]) => document.querySelectorAll(s).length > n", arg=[f"{chat} .message", before])
+
+    page.click("#ethos-onboarding-next")
+    page.wait_for_function("s => (document.querySelector(s)?.textContent || '').includes('1 of 5')", arg=status)
+    shoot(page, "onboarding.png")
+
+    page.reload()
+    page.wait_for_selector("#ethos-question textarea")
+    assert onboarding.next_topic(assistant.kb, "staff-key").topic == "Our mission and vision"  # remembered
