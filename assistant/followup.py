@@ -51,7 +51,7 @@ def condense_without_llm(question: str, history: list[Turn]) -> str:
         if -len(items) <= index < len(items):
             resolved = question[: ref.start()] + f'"{items[index]}"' + question[ref.end():]
             return f"{resolved} ({_topic(last_user)})"
-    if ELLIPSIS.search(question) or PRONOUN.search(question) or len(terms(question)) <= 2:
+    if ELLIPSIS.search(question) or PRONOUN.search(question) or not terms(question):
         return f"{question} ({_topic(last_user)})"
     return question
 

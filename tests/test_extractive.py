@@ -1,0 +1,76 @@
+"""Extractive answering and follow-up resolution on hand-made evidence, with the real embedder."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from assistant.extractive import answer_extractive
+from assistant.followup import condense_without_llm
+from assistant.models import Evidence, Turn
+from ingest.embedding import encode, get_embedder
+from ingest.models import Chunk, DocumentBuilder
+from ingest.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def encoder():
+    embedder = get_embedder(Settings())
+    return lambda texts: np.asarray(encode(embedder, texts))
+
+
+def _evidence(builder_steps, section=("Plan",), dense: float = 0.7) -> tuple[Evidence, list]:
+    b = DocumentBuilder()
+    b.new_page(3)
+    for kind, text in builder_steps:
+        getattr(b, kind)(text)
+    page = b.build()[0]
+    chunk = Chunk("doc#1", "doc", page.text, 3, 0, len(page.text), section, "Our Plan", "Trust", "plan", "all", "x")
+    spans = [(blk.kind, blk.start, blk.end) for blk in page.blocks]
+    return Evidence(chunk, 1.0, dense=dense, keyword=2.0), spans
+
+
+def test_list_question_gets_the_whole_list_with_a_verbatim_quote(encoder):
+    ev, spans = _evidence([
+        ("paragraph", "We chose our values together with our pupils."),
+        ("paragraph", "Our five values are:"),
+        ("list_item", "Kindness"), ("list_item", "Courage"), ("list_item", "Curiosity"),
+        ("list_item", "Respect"), ("list_item", "Teamwork"),
+    ])
+    answer = answer_extractive("What are our five values?", [ev], encoder, threshold=0.5,
+                               blocks=lambda e: spans)
+    assert not answer.refused
+    for value in ("Kindness", "Courage", "Curiosity", "Respect", "Teamwork"):
+        assert f"- {value}" in answer.answer
+    cite = answer.citations[0]
+    assert ev.chunk.text[cite.start:cite.end] == cite.quote and cite.quote.startswith("Our five values are:")
+
+
+def test_an_intro_sentence_brings_its_list(encoder):
+    ev, spans = _evidence([
+        ("paragraph", "To raise attainment we are committed to the following:"),
+        ("list_item", "weekly reading with every pupil"),
+        ("list_item", "feedback in every lesson"),
+    ])
+    answer = answer_extractive("How are we committed to raising attainment?", [ev], encoder, threshold=0.5,
+                               blocks=lambda e: spans)
+    assert "weekly reading with every pupil" in answer.answer and "feedback in every lesson" in answer.answer
+
+
+def test_weak_evidence_is_refused_with_the_closest_passages(encoder):
+    ev, spans = _evidence([("paragraph", "The trust will open a new primary hub in 2026.")], dense=0.2)
+    answer = answer_extractive("How much does the school lunch cost?", [ev], encoder, threshold=1.2,
+                               blocks=lambda e: spans)
+    assert answer.refused and "don't cover" in answer.answer
+    assert answer.citations and answer.citations[0].quote in ev.chunk.text
+
+
+def test_follow_up_resolves_an_ordinal_against_the_previous_list():
+    history = [
+        Turn(role="user", content="What are the phases of the improvement model?"),
+        Turn(role="assistant", content="The model has 4 parts:\n- PHASE 1: STABILISE [1]\n- PHASE 4: SUSTAIN [2]"),
+    ]
+    query = condense_without_llm("What does the last one say about safeguarding?", history)
+    assert '"PHASE 4: SUSTAIN"' in query and "safeguarding" in query
+    assert condense_without_llm("What is our mission?", history) == "What is our mission?"
+    assert "phases" in condense_without_llm("And who leads it?", history)
