@@ -1,0 +1,139 @@
+"""Browser-test support: a real uvicorn server running `ethos serve`'s app, Debian's Chromium
+through Playwright, and page helpers shared by the UI tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ingest.settings import Settings
+from tests.servers import serve
+
+PROJECT = Path(__file__).resolve().parents[1]
+ARTIFACTS = PROJECT / "test-artifacts"
+CHROMIUM = Path(os.environ.get("ETHOS_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+DONE = "#ethos-chat .ethos-answer:not(.ethos-streaming):not(.ethos-error)"
+TIMEOUT_MS = 120_000  # generous: CI machines are slow and shared
+
+
+# -- servers and browser ---------------------------------------------------------------------------
+def _in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def _serve(app) -> Iterator[str]:
+    with serve(app, probe="/", name="ethos-ui") as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        message = f"Chromium not found at {CHROMIUM}; install it with `make browser` (apt-get install chromium)"
+        if _in_ci():
+            pytest.fail(message + " — browser tests must run in CI, not skip.", pytrace=False)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture(scope="module")
+def ui_settings(demo_settings: Settings, demo_corpus_with_private: Path) -> Settings:
+    """demo_settings, with the corpus folder the index was built from (so re-index changes nothing)."""
+    return demo_settings.model_copy(update={"corpus_dir": demo_corpus_with_private})
+
+
+@pytest.fixture(scope="module")
+def ui_url(browser, ui_settings: Settings, assistant) -> Iterator[str]:
+    from assistant.api.main import create_app
+    from ui.app import mount_ui
+
+    yield from _serve(mount_ui(create_app(ui_settings, assistant), assistant, ui_settings))
+
+
+@pytest.fixture
+def page(browser, ui_url, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(ui_url)
+    page.wait_for_selector("#ethos-question textarea")
+    yield page
+    # the last state of every test's page, so a failure in CI can be seen, not guessed
+    try:
+        (ARTIFACTS / "pages").mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "pages" / f"{request.node.name}.png"), full_page=True)
+    finally:
+        context.close()
+
+
+# -- page helpers ------------------------------------------------------------------------------------
+def sign_in(page, key: str, role: str) -> None:
+    page.fill("#ethos-key input", key)
+    page.press("#ethos-key input", "Enter")
+    page.wait_for_function(
+        "r => document.querySelector('#ethos-role .ethos-role-name')?.textContent === r", arg=role)
+
+
+def finished(page) -> int:
+    return page.locator(DONE).count()
+
+
+def wait_answer(page, before: int):
+    page.wait_for_function("([sel, n]) => document.querySelectorAll(sel).length > n", arg=[DONE, before])
+    return page.locator(DONE).last
+
+
+def ask(page, question: str):
+    """Type a question and press Enter (the keyboard path); returns the finished answer element."""
+    before = finished(page)
+    page.fill("#ethos-question textarea", question)
+    page.press("#ethos-question textarea", "Enter")
+    return wait_answer(page, before)
+
+
+def open_source(page, answer, index: int = 0) -> dict:
+    """Click a source under an answer; returns the viewer's page text and the <mark> position in it."""
+    answer.locator(".ethos-source").nth(index).click()
+    page.wait_for_selector("#ethos-viewer mark")
+    return page.eval_on_selector("#ethos-viewer .ethos-page-text", """box => {
+        const mark = box.querySelector('mark');
+        const before = document.createRange();
+        before.setStart(box, 0); before.setEndBefore(mark);
+        return {text: box.textContent, start: before.toString().length, mark: mark.textContent,
+                title: document.querySelector('#ethos-viewer .ethos-viewer-title').textContent};
+    }""")
+
+
+def source_titles(answer) -> list[str]:
+    return answer.locator(".ethos-source-title").all_inner_texts()
+
+
+def library_text(page) -> str:
+    """The documents table, once filled (every role can read the public Luton strategy)."""
+    page.click("#ethos-tab-library-button")
+    page.wait_for_function("() => (document.querySelector('#ethos-library')?.textContent || '').includes('Luton')")
+    return page.inner_text("#ethos-library")
+
+
+def back_to_chat(page) -> None:
+    page.click("#ethos-tab-ask-button")
+    page.wait_for_selector("#ethos-question textarea", state="visible")
+
+
+def shoot(page, name: str) -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
