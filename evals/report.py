@@ -42,11 +42,14 @@ def grouped_bars(path: Path, labels: Sequence[str], series: dict[str, Sequence[f
         bars = ax.bar(xs, vals, width, label=name)
         for bar, v in zip(bars, values):
             if not math.isnan(v):
-                ax.annotate(f"{v:.2f}" if ylim == (0.0, 1.0) else f"{v:.0f}", (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+                label = f"{v:.3f}" if abs(v) < 10 else f"{v:.0f}"
+                ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                             ha="center", va="bottom", fontsize=7)
     for name, y in (reference or {}).items():
         ax.axhline(y, linestyle="--", linewidth=0.8, color="grey")
-        ax.annotate(name, (len(labels) - 0.5, y), ha="right", va="bottom", fontsize=7, color="dimgrey")
+        ax.annotate(name, (len(labels) + 0.9, y), ha="right", va="center", fontsize=7, color="dimgrey",
+                    bbox={"facecolor": "white", "edgecolor": "none", "pad": 1})
+    ax.set_xlim(-0.6, len(labels) - 0.4 + (1.4 if reference else 0.0))  # room for reference labels
     ax.set_xticks(range(len(labels)))
     ax.set_xticklabels(labels, rotation=20, ha="right", fontsize=8)
     ax.set_title(title)
