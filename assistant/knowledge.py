@@ -15,6 +15,8 @@ import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.retrievers.bm25 import BM25Retriever
 
+from pydantic import BaseModel
+
 from assistant.models import Evidence, Filters, Principal
 from ingest import store
 from ingest.manifest import Manifest, load_manifest
@@ -45,8 +47,9 @@ class KeywordIndex:
         return keep
 
 
-@dataclass
-class DocumentInfo:
+class DocumentInfo(BaseModel):
+    """What a reader may know about a document; also the API's response model."""
+
     doc_id: str
     title: str
     organisation: str

@@ -58,20 +58,6 @@ class AskRequest(BaseModel):
         return check_question(value)
 
 
-class DocumentOut(BaseModel):
-    doc_id: str
-    title: str
-    organisation: str
-    doc_type: str
-    audience: str
-    date: str
-    source_url: str
-    format: str
-    pages: int
-    chunks: int
-    ingested_at: str
-
-
 class PageOut(BaseModel):
     doc_id: str
     number: int

@@ -11,14 +11,14 @@ import re
 import shutil
 import threading
 import unicodedata
-from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 
 from assistant.api.deps import AdminDep, KnowledgeDep, PrincipalDep, SettingsDep
-from assistant.api.schemas import DocumentOut, PageOut, UploadResult
+from assistant.api.schemas import PageOut, UploadResult
+from assistant.knowledge import DocumentInfo
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Filters
 from ingest.manifest import MANIFEST_NAME, SUPPORTED_SUFFIXES, load_manifest
@@ -32,12 +32,12 @@ router = APIRouter(prefix="/api/documents", tags=["documents"])
 Strings = Annotated[list[str] | None, Query()]
 
 
-@router.get("", response_model=list[DocumentOut])
+@router.get("", response_model=list[DocumentInfo])
 def list_documents(kb: KnowledgeDep, principal: PrincipalDep,
-                   organisation: Strings = None, doc_type: Strings = None) -> list[DocumentOut]:
+                   organisation: Strings = None, doc_type: Strings = None) -> list[DocumentInfo]:
     """Documents the caller may read, optionally filtered (repeat a parameter for several values)."""
     filters = Filters(organisation=organisation or None, doc_type=doc_type or None)
-    return [DocumentOut(**asdict(d)) for d in kb.documents(principal, filters)]
+    return kb.documents(principal, filters)
 
 
 @router.get("/{doc_id:path}/pages/{number}", response_model=PageOut)
@@ -49,12 +49,12 @@ def get_page(doc_id: str, number: int, kb: KnowledgeDep, principal: PrincipalDep
     return PageOut(doc_id=doc_id, number=page.number, text=page.text)
 
 
-@router.get("/{doc_id:path}", response_model=DocumentOut)
-def get_document(doc_id: str, kb: KnowledgeDep, principal: PrincipalDep) -> DocumentOut:
+@router.get("/{doc_id:path}", response_model=DocumentInfo)
+def get_document(doc_id: str, kb: KnowledgeDep, principal: PrincipalDep) -> DocumentInfo:
     info = kb.document(doc_id, principal)
     if info is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"No document '{doc_id}' you can read")
-    return DocumentOut(**asdict(info))
+    return info
 
 
 @router.post("", response_model=list[UploadResult],
