@@ -73,6 +73,9 @@ def run(sets: list[str], out: Path, data_dir: Path, answers_all_modes: bool = Tr
                           [r for s in sets for r in results[label][s]])
     sweep = threshold_sweep([r for s in sets for r in results["minilm"][s]], base.refusal_threshold)
     tables.append(("Refusal threshold sweep (minilm, hybrid, evidence strength)", sweep))
+    notes.append("Settings: " + ", ".join(f"{k}={getattr(base, k)!r}" for k in (
+        "fusion_mode", "dense_weight", "bm25_weight", "rrf_k", "candidate_k", "top_k", "chunk_tokens",
+        "refusal_threshold", "max_answer_sentences")))
     write_markdown(out, tables, results, sets, base.refusal_threshold, notes)
     return tables
 
