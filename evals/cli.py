@@ -1,4 +1,4 @@
-"""`ethos eval …`: the golden-set evaluation (default) and the SciFact benchmark.
+"""`ethos eval …`: the golden-set evaluation (default), the SciFact benchmark and the scale run.
 
 A Typer sub-app, so the `ethos` CLI mounts it (`app.add_typer(eval_app, name="eval")`) and
 it can also run alone: `python -c "from evals.cli import eval_app; eval_app()" scifact`.
@@ -101,3 +101,24 @@ def scifact(
     rows = run(data, split, out, data_dir, model=model, variants=variants, log=_log)
     _print(f"SciFact {split} nDCG@10", rows)
     console.print(f"Report: {out / 'scifact.md'}")
+
+
+@eval_app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def scale(
+    ctx: typer.Context,
+    sizes: Annotated[str, typer.Option(help="Comma-separated chunk counts")] = "10000,100000,1000000",
+    real_max: Annotated[int, typer.Option(help="Largest size embedded with the real MiniLM")] = 10_000,
+    keep: Annotated[Path | None, typer.Option(help="Keep indexes here and reuse them (re-time queries only)")] = None,
+    out: Annotated[Path, typer.Option(help="Where scale.md and scale_latency.png go")] = REPORTS,
+) -> None:
+    """Latency, memory and build cost against index size on a synthetic trust corpus.
+
+    Any further `python -m evals.scale` option passes through (see `--help` there), e.g.
+    `--server-max 100000 --budget-s 3600 --append`.
+    """
+    from evals.scale import main as scale_main
+
+    argv = ["--sizes", *sizes.split(","), "--real-max", str(real_max), "--out", str(out), *ctx.args]
+    if keep is not None:
+        argv += ["--keep", str(keep)]
+    scale_main(argv)

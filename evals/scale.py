@@ -163,16 +163,29 @@ def _with_server(data: Path, qargs: list[str]) -> dict:
 
 
 def run_size(size: int, args: argparse.Namespace) -> dict:
+    """Build (or reuse a kept build of) one size, then query it embedded and, if small, via a server."""
     real = size <= args.real_max
-    with tempfile.TemporaryDirectory(prefix=f"ethos-scale-{size}-", dir=args.tmp) as tmp:
-        data = Path(tmp)
-        row = _worker(["build", "--size", str(size), "--dir", tmp, "--budget-s", str(args.budget_s),
+    if args.keep is None:
+        with tempfile.TemporaryDirectory(prefix=f"ethos-scale-{size}-", dir=args.tmp) as tmp:
+            return _measure(size, Path(tmp), real, args)
+    data = args.keep / f"size-{size}"
+    data.mkdir(parents=True, exist_ok=True)
+    return _measure(size, data, real, args)
+
+
+def _measure(size: int, data: Path, real: bool, args: argparse.Namespace) -> dict:
+    built = data / "build.json"  # a kept index is reused, so queries can be re-timed after a change
+    if built.exists():
+        row = json.loads(built.read_text())
+    else:
+        row = _worker(["build", "--size", str(size), "--dir", str(data), "--budget-s", str(args.budget_s),
                        *(["--real"] if real else [])])
-        qargs = ["query", "--dir", tmp, "--schools", str(row["schools"]), "--questions", str(args.questions),
-                 *(["--real"] if real else [])]
-        row["embedded"] = _worker(qargs)
-        if size <= args.server_max:
-            row["server"] = _with_server(data, qargs)
+        built.write_text(json.dumps(row))
+    qargs = ["query", "--dir", str(data), "--schools", str(row["schools"]), "--questions", str(args.questions),
+             *(["--real"] if real else [])]
+    row["embedded"] = _worker(qargs)
+    if size <= args.server_max:
+        row["server"] = _with_server(data, qargs)
     return row
 
 # -- report ----------------------------------------------------------------------------------
@@ -240,7 +253,7 @@ def _chart(rows: list[dict], path: Path) -> None:
     plt.close(fig)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     p.add_argument("--real-max", type=int, default=10_000, help="largest size embedded with the real MiniLM")
@@ -249,10 +262,14 @@ def main() -> None:
                    help="stand-in sizes stop adding after this many seconds of embedding + Chroma adds")
     p.add_argument("--questions", type=int, default=50)
     p.add_argument("--tmp", default=None, help="where temporary data dirs go")
+    p.add_argument("--keep", type=Path, default=None,
+                   help="keep each index in KEEP/size-N and reuse it on the next run (re-times queries only)")
     p.add_argument("--results", type=Path, default=Path(tempfile.gettempdir()) / "ethos-scale.json")
     p.add_argument("--out", type=Path, default=REPORTS)
     p.add_argument("--note", default="", help="context paragraph for the top of scale.md")
     p.add_argument("--report-only", action="store_true", help="rewrite scale.md from --results")
+    p.add_argument("--append", action="store_true",
+                   help="keep the rows already in --results (a re-measured size replaces its old row)")
     p.add_argument("--worker", choices=["build", "query"])
     p.add_argument("--size", type=int)
     p.add_argument("--dir", type=Path)
@@ -260,17 +277,20 @@ def main() -> None:
     p.add_argument("--schools", type=int, default=1)
     p.add_argument("--host")
     p.add_argument("--port", type=int, default=8000)
-    a = p.parse_args()
+    a = p.parse_args(argv)
     if a.worker == "build":
         print(json.dumps(build(a.size, a.dir, a.real, a.budget_s)))
         return
     if a.worker == "query":
         print(json.dumps(query(a.dir, a.real, a.schools, a.questions, a.host, a.port)))
         return
-    rows = json.loads(a.results.read_text()) if a.results.exists() and a.report_only else []
+    keep_old = (a.report_only or a.append) and a.results.exists()
+    rows = json.loads(a.results.read_text()) if keep_old else []
     for size in [] if a.report_only else a.sizes:
         print(f"== size {size} ==", flush=True)
-        rows.append(run_size(size, a))
+        row = run_size(size, a)
+        rows = [r for r in rows if (r["target"], r["real"]) != (row["target"], row["real"])] + [row]
+        rows.sort(key=lambda r: (not r["real"], r["target"]))
         a.results.write_text(json.dumps(rows, indent=1))
         write_report(rows, a.out, a.note)
     write_report(rows, a.out, a.note)

@@ -53,3 +53,28 @@ def test_stand_in_embedder_is_deterministic_and_normalised() -> None:
     assert np.allclose(np.linalg.norm(a, axis=1), 1.0)
     q = np.asarray(HashEmbedder().get_query_embedding(texts[0]))
     assert int(np.argmax(a @ q)) == 0
+
+
+def test_scale_command_builds_measures_and_reuses_a_kept_index(tmp_path) -> None:
+    """`ethos eval scale` end to end at a toy size: report rows, chart, and a kept index re-timed."""
+    import json
+    import subprocess
+    import sys
+
+    out, keep, results = tmp_path / "report", tmp_path / "keep", tmp_path / "results.json"
+    cmd = [sys.executable, "-m", "ui.cli", "eval", "scale", "--sizes", "400", "--real-max", "0",
+           "--out", str(out), "--keep", str(keep), "--questions", "4", "--server-max", "0",
+           "--results", str(results)]
+    subprocess.run(cmd, check=True, timeout=600)
+    report = (out / "scale.md").read_text()
+    assert "| 400 | hash stand-in |" in report
+    assert (out / "scale_latency.png").stat().st_size > 10_000
+    first = json.loads(results.read_text())
+    assert [r["chunks"] for r in first] == [400]
+    assert first[0]["embedded"]["questions"] == 4 and first[0]["embedded"]["ask_p50"] > 0
+    assert (keep / "size-400" / "build.json").exists()
+
+    subprocess.run(cmd, check=True, timeout=600)  # second run: same build, fresh query timings
+    second = json.loads(results.read_text())
+    assert second[0]["build_s"] == first[0]["build_s"]
+    assert second[0]["embedded"]["ask_p50"] != first[0]["embedded"]["ask_p50"]
