@@ -16,12 +16,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.answer_types import AnswerType, expected_type
 from assistant.models import Answer, Citation, Evidence, Sentence
 from assistant.units import BlockSpans, Unit, citation, overlap, split_units, terms
 
 Encoder = Callable[[list[str]], np.ndarray]
 OVERLAP_WEIGHT = 0.3
 QUOTE_BONUS = 0.3
+TYPE_BONUS = 0.15  # a unit holding the asked-for time / sum / grade beats a topical near miss
 LIST_MARGIN = 0.35  # a whole list must score within this of the best sentence to be preferred
 QUOTED = re.compile(r'"([^"]{3,})"')
 LIST_CUE = re.compile(
@@ -40,13 +42,17 @@ REFUSAL = (
 class Scored:
     units: list[Unit]
     best: float
+    answer_type: AnswerType | None = None
+    type_found: bool = False  # some unit holds a value of answer_type
 
 
 def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks: BlockSpans | None = None) -> Scored:
-    """Every unit of the evidence scored as cosine(question, unit) + 0.3 · term overlap."""
+    """Every unit of the evidence scored as cosine(question, unit) + 0.3 · term overlap
+    (+ a bonus when it holds the answer type the question asks for)."""
     units = split_units(evidence, blocks)
     if not units:
         return Scored([], 0.0)
+    wanted, found = expected_type(question), False
     q_terms = terms(question)
     quoted = [q.lower() for q in QUOTED.findall(question)]
     vectors = encode([question] + [u.text for u in units])
@@ -56,7 +62,10 @@ def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks
         unit.score = float(sim) + OVERLAP_WEIGHT * overlap(q_terms, unit.text) + 0.1 * overlap(q_terms, section)
         if any(q in section.lower() or q in unit.text.lower() for q in quoted):
             unit.score += QUOTE_BONUS  # the user (or the follow-up resolver) named this exact place
-    return Scored(units, max(u.score for u in units))
+        if wanted is not None and wanted.found_in(unit.text):
+            unit.score += TYPE_BONUS
+            found = True
+    return Scored(units, max(u.score for u in units), wanted, found)
 
 
 def answer_extractive(
@@ -77,11 +86,17 @@ def answer_extractive(
     scored = score_units(question, evidence, encode, blocks)
     if not scored.units or strength(question, evidence, scored) < threshold:
         return refusal(evidence, scored.units)
+    if scored.answer_type is not None and not scored.type_found:  # "what time…?" with no time in sight
+        return refusal(evidence, scored.units, missing=scored.answer_type.name)
     if LIST_CUE.search(asked or question):
         listed = _list_answer(question, evidence, scored.units, outline)
         if listed is not None:
             return listed
     top = max(scored.units, key=lambda u: u.score)
+    if scored.answer_type is not None and not scored.answer_type.found_in(top.text):
+        # the asked-for value leads, even when a topical sentence outscores it
+        lead = max((u for u in scored.units if scored.answer_type.found_in(u.text)), key=lambda u: u.score)
+        return _sentence_answer(evidence, scored, max_sentences, lead)
     items = [u for u in scored.units if u.evidence == top.evidence and u.run == top.run and u.kind == "item"]
     if top.intro and items:  # "…we are committed to:" means nothing without what follows
         return _bulleted(evidence[top.evidence], top, items)
@@ -101,21 +116,30 @@ def strength(question: str, evidence: list[Evidence], scored: Scored) -> float:
     return scored.best + 0.3 * coverage + top_dense
 
 
-def refusal(evidence: list[Evidence], units: list[Unit], closest: int = 3) -> Answer:
-    """Plainly say the documents don't answer it, and show the nearest passages."""
+def refusal(evidence: list[Evidence], units: list[Unit], closest: int = 3, missing: str | None = None) -> Answer:
+    """Plainly say the documents don't answer it, and show the nearest passages.
+
+    `missing` names the kind of fact the question asked for when the passages are on topic but
+    hold none ("a time of day"), so the user learns why the near misses were not enough."""
     citations: list[Citation] = []
     for i, ev in enumerate(evidence[:closest]):
         own = [u for u in units if u.evidence == i]
         best = max(own, key=lambda u: u.score) if own else None
         start, end = (best.start, best.end) if best else (ev.chunk.start, ev.chunk.end)
         citations.append(citation(len(citations) + 1, ev, start, end, best.score if best else ev.score))
-    return Answer(answer=REFUSAL, citations=citations, refused=True,
-                  sentences=[Sentence(text=REFUSAL, citations=[])])
+    text = REFUSAL if missing is None else (
+        f"The documents you can access don't give {_article(missing)} {missing} for this, so I won't guess. "
+        "The closest passages I found are listed below; none of them answers the question.")
+    return Answer(answer=text, citations=citations, refused=True, sentences=[Sentence(text=text, citations=[])])
 
 
-def _sentence_answer(evidence: list[Evidence], scored: Scored, max_sentences: int) -> Answer:
+def _article(noun: str) -> str:
+    return "an" if noun[:1].lower() in "aeiou" else "a"
+
+
+def _sentence_answer(evidence: list[Evidence], scored: Scored, max_sentences: int, lead: Unit | None = None) -> Answer:
     floor = scored.best - 0.12
-    chosen: list[Unit] = []
+    chosen: list[Unit] = [lead] if lead is not None else []
     for unit in sorted(scored.units, key=lambda u: u.score, reverse=True):
         if unit.score < floor or len(chosen) >= max_sentences:
             break

@@ -51,6 +51,8 @@ def build(size: int, data: Path, real: bool, budget_s: float) -> dict:
     from evals.synth import _HashModel, generate
     from ingest import store
     from ingest.embedding import get_embedder
+    from llama_index.core.schema import TextNode
+
     from ingest.nodes import chunk_to_node
     from ingest.settings import Settings
 
@@ -64,7 +66,8 @@ def build(size: int, data: Path, real: bool, budget_s: float) -> dict:
     embed_s = add_s = 0.0
     marks, built, t_build = [], 0, time.perf_counter()
     for i in range(0, len(chunks), BATCH):
-        nodes = [chunk_to_node(c) for c in chunks[i : i + BATCH]]
+        # the document reference is what Chroma stores as `doc_id` (without it every chunk says "None")
+        nodes = [chunk_to_node(c, ref_doc=TextNode(id_=c.doc_id)) for c in chunks[i : i + BATCH]]
         t = time.perf_counter()
         vectors = model.encode([f"{n.metadata['context']}\n{n.text}" for n in nodes], batch_size=64,
                                normalize_embeddings=True, show_progress_bar=False)

@@ -74,3 +74,34 @@ def test_follow_up_resolves_an_ordinal_against_the_previous_list():
     assert '"PHASE 4: SUSTAIN"' in query and "safeguarding" in query
     assert condense_without_llm("What is our mission?", history) == "What is our mission?"
     assert "phases" in condense_without_llm("And who leads it?", history)
+
+
+def test_question_for_a_time_is_refused_when_the_passage_holds_no_time(encoder):
+    """A topical near miss ("the school day…") is not an answer to "what time…?"."""
+    ev, spans = _evidence([
+        ("paragraph", "The school day is structured so that every lesson starts with retrieval practice."),
+        ("paragraph", "Pupils arrive calm and ready to learn at the start of the school day."),
+    ], dense=0.75)
+    answer = answer_extractive("What time does the school day start?", [ev], encoder, threshold=0.5,
+                               blocks=lambda e: spans)
+    assert answer.refused and "don't give a time of day" in answer.answer
+    assert answer.citations  # the near misses are still shown
+
+
+def test_question_for_a_sum_leads_with_the_passage_that_holds_it(encoder):
+    ev, spans = _evidence([
+        ("paragraph", "Breakfast club gives pupils a calm start and a healthy breakfast every morning."),
+        ("paragraph", "Places are booked through the school office."),
+        ("list_item", "Breakfast club session £3.50"),
+    ], dense=0.75)
+    answer = answer_extractive("How much does breakfast club cost?", [ev], encoder, threshold=0.5,
+                               blocks=lambda e: spans)
+    assert not answer.refused
+    assert answer.sentences[0].text == "Breakfast club session £3.50"
+    assert answer.citations[0].quote == "Breakfast club session £3.50"
+
+
+def test_questions_without_a_known_answer_type_are_untouched(encoder):
+    ev, spans = _evidence([("paragraph", "Our mission is that every child flourishes, whatever their starting point.")])
+    answer = answer_extractive("What is our mission?", [ev], encoder, threshold=0.5, blocks=lambda e: spans)
+    assert not answer.refused and "every child flourishes" in answer.answer

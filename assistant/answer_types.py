@@ -1,0 +1,61 @@
+"""Expected answer types: what kind of fact a question asks for, and whether a passage holds one.
+
+"What time does the school day start?" finds passages about the school day, and "How much is
+the headteacher paid?" finds passages about the headteacher: topical matches that score well on
+similarity yet cannot answer, because they hold no time and no sum of money. Classic QA systems
+check the expected answer type for this reason (Li & Roth's question classes). Ethos uses a few
+narrow, high-precision types, so a question that fits none of them is never affected:
+
+- a unit that holds the asked-for type is preferred when composing the answer;
+- when no retrieved unit holds it, the extractive answer refuses rather than quote a near miss.
+
+The question patterns are deliberately strict ("how much … cost", not any "how much"), because a
+false type turns an answerable question into a refusal.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    name: str
+    asks: re.Pattern[str]  # the question asks for this type
+    holds: re.Pattern[str]  # a passage contains a value of this type
+
+    def found_in(self, text: str) -> bool:
+        return bool(self.holds.search(text))
+
+
+_MONEY_WORDS = (r"(?:cost|costs|costing|charge|charged|charges|pay|paid|earn|earns|salary|salaries|wage|wages|"
+                r"money|budget|spend|spent|spending|funding|grant|price|fee|fees|allocation|allocated|invest|invested|"
+                r"investment|set aside|carry(?:ing)? forward|carried forward)")
+
+TIME_OF_DAY = AnswerType(
+    "time of day",
+    re.compile(r"\bwhat times?\b|\b(?:start|finish|opening|closing) times?\b|\bopening hours\b|"
+               r"\bwhat hours\b|\bwhich hours\b", re.I),
+    re.compile(r"\b\d{1,2}[:.]\d{2}\b|\b\d{1,2}\s?(?:am|pm|a\.m\.|p\.m\.)(?!\w)|\bnoon\b|\bmidday\b|"
+               r"\bmidnight\b|\bo'clock\b", re.I),
+)
+MONEY = AnswerType(
+    "sum of money",
+    re.compile(rf"\bhow (?:much|big|large)\b.*\b{_MONEY_WORDS}\b|\bwhat (?:does|do|did|will|would) .{{0,60}}\bcost\b|"
+               r"\b(?:cost|price|salary) of\b", re.I),
+    re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|pence|p|million|bn|billion)\b(?!\w)|"
+               r"\bfree of charge\b|\bno (?:cost|charge)\b|\bat no cost\b", re.I),
+)
+INSPECTION_GRADE = AnswerType(
+    "inspection grade",
+    re.compile(r"\b(?:ofsted|inspection|inspectors?)\b.*\b(?:grade|graded|rating|rated|judgement|judged|outcome)\b|"
+               r"\b(?:grade|graded|rating|rated|judgement|judged)\b.*\b(?:ofsted|inspection|inspectors?)\b", re.I),
+    re.compile(r"\b(?:outstanding|good|requires improvement|inadequate|special measures|serious weaknesses)\b", re.I),
+)
+TYPES = (TIME_OF_DAY, MONEY, INSPECTION_GRADE)
+
+
+def expected_type(question: str) -> AnswerType | None:
+    """The answer type a question asks for, or None when it asks for none of the known types."""
+    return next((t for t in TYPES if t.asks.search(question)), None)

@@ -1,0 +1,47 @@
+"""Expected answer types: strict on the question side (a false type makes a false refusal)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.answer_types import expected_type
+
+
+@pytest.mark.parametrize(("question", "kind"), [
+    ("What time does the school day start?", "time of day"),
+    ("What hours can staff ring the NSPCC line?", "time of day"),
+    ("How much is the headteacher paid?", "sum of money"),
+    ("How big was our COVID catch-up budget?", "sum of money"),
+    ("Why did we hire lunchtime staff, and what did it cost?", "sum of money"),
+    ("What grade did we get at our last Ofsted inspection?", "inspection grade"),
+    ("What was the school rated by Ofsted?", "inspection grade"),
+])
+def test_typed_questions(question: str, kind: str) -> None:
+    t = expected_type(question)
+    assert t is not None and t.name == kind
+
+
+@pytest.mark.parametrize("question", [
+    "How much educational psychologist time do we buy in?",  # an amount of time, not money
+    "What do we spend the pupil premium on?",  # a list of things, not a sum
+    "When is Star of the Week handed out?",  # a day, not a clock time
+    "How should staff prepare for an Ofsted visit?",
+    "What are our values?",
+    "How much does reading matter to the trust?",
+])
+def test_untyped_questions(question: str) -> None:
+    assert expected_type(question) is None
+
+
+@pytest.mark.parametrize(("question", "passage", "holds"), [
+    ("What time does it open?", "The line is available from 8:00 AM to 8:00 PM", True),
+    ("What time does it open?", "Care Direct (8am – 8pm Monday to Friday)", True),
+    ("What time does it open?", "The school opens in the autumn term 2024", False),
+    ("How much did it cost?", "NFER assessment suite and teacher guides £1324 (CUF)", True),
+    ("How much did it cost?", "Milk is 25p a carton", True),
+    ("How much did it cost?", "The trust has 25 schools and 8 hubs", False),
+    ("What Ofsted grade did we get?", "Ofsted judged the school to be Good in all areas", True),
+    ("What Ofsted grade did we get?", "Ofsted Section 5 Inspection Framework April 2014", False),
+])
+def test_passages_holding_the_type(question: str, passage: str, holds: bool) -> None:
+    assert expected_type(question).found_in(passage) is holds
