@@ -1,7 +1,8 @@
 """Hybrid retrieval: Chroma dense search + persisted BM25, fused, with access enforced inside.
 
-Both retrievers get the principal's audience (and the request's filters) before
-they search — as a Chroma `where` clause and as a BM25 weight mask — so a chunk
+Both retrievers get the principal's audience (and the request's filters) as part of
+their search — for Chroma a `where` clause or an exact post-filter, whichever is cheaper
+(see `assistant.dense`), and a BM25 weight mask — so a chunk
 the role may not read never becomes a candidate, and so can never surface in
 evidence, citations or counts. The fusion is llama-index's `QueryFusionRetriever`
 with one query (no LLM rewriting), extended with weighted RRF and z-score fusion.
@@ -13,13 +14,14 @@ import statistics
 import time
 from typing import Literal
 
+import numpy as np
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import NodeWithScore, QueryBundle
-from llama_index.core.vector_stores import FilterOperator, MetadataFilter, MetadataFilters
 from llama_index.retrievers.bm25 import BM25Retriever
 
-from assistant.knowledge import KnowledgeBase
+from assistant.dense import dense_retriever
+from assistant.knowledge import KeywordIndex, KnowledgeBase
 from assistant.models import Evidence, Filters, Principal, RetrievalResult
 from ingest.nodes import node_to_chunk
 from ingest.settings import Settings
@@ -89,10 +91,12 @@ class Retriever:
         started = time.perf_counter()
         top_k = top_k or self.settings.top_k
         retrievers, weights = [], []
+        index = self.kb.keyword  # one snapshot for the mask and the BM25 search
+        mask = index.mask(principal.audiences, filters) if index is not None else None
         if mode in ("hybrid", "dense"):
-            retrievers.append(self._dense(principal, filters))
+            retrievers.append(dense_retriever(self.kb.vector_index, principal, filters, self.settings.candidate_k, mask))
             weights.append(self.settings.dense_weight)
-        keyword = self._keyword(principal, filters) if mode in ("hybrid", "bm25") else None
+        keyword = self._keyword(index, mask) if mode in ("hybrid", "bm25") else None
         if keyword is not None:
             retrievers.append(keyword)
             weights.append(self.settings.bm25_weight)
@@ -114,17 +118,8 @@ class Retriever:
             )
         return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000})
 
-    def _dense(self, principal: Principal, filters: Filters | None) -> BaseRetriever:
-        return self.kb.vector_index.as_retriever(
-            similarity_top_k=self.settings.candidate_k, filters=_metadata_filters(principal, filters)
-        )
-
-    def _keyword(self, principal: Principal, filters: Filters | None) -> BaseRetriever | None:
-        keyword = self.kb.keyword
-        if keyword is None:
-            return None
-        mask = keyword.mask(principal.audiences, filters)
-        if not mask.any():
+    def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None) -> BaseRetriever | None:
+        if keyword is None or mask is None or not mask.any():
             return None
         return _PositiveBM25(
             existing_bm25=keyword.retriever.bm25,
@@ -138,12 +133,3 @@ class _PositiveBM25(BM25Retriever):
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         return [n for n in super()._retrieve(query_bundle) if (n.score or 0.0) > 0.0]
-
-
-def _metadata_filters(principal: Principal, filters: Filters | None) -> MetadataFilters:
-    parts = [MetadataFilter(key="audience", value=list(principal.audiences), operator=FilterOperator.IN)]
-    for key in ("organisation", "doc_type", "doc_id"):
-        wanted = getattr(filters, key, None) if filters else None
-        if wanted:
-            parts.append(MetadataFilter(key=key, value=list(wanted), operator=FilterOperator.IN))
-    return MetadataFilters(filters=parts)
