@@ -1,8 +1,9 @@
 """A fast slice of the golden set through the real demo index, so a change that breaks
 retrieval, answering, citing or refusing fails CI rather than the next full `ethos eval`.
 
-Twelve demo items: a list, a multi-document question, a follow-up, six facts and three
-questions the corpus does not answer. Thresholds sit just under the values measured when
+Thirteen demo items: a list, a multi-document question, a follow-up, six facts and four
+questions the corpus does not answer (one of them asks for a time of day, which the corpus
+never gives: the answer-type check must refuse it). Thresholds sit just under the values measured when
 the slice was chosen (hit@5 1.0, MRR 1.0, nDCG@10 0.72, containment 0.94, verbatim 1.0,
 citations on a gold page 1.0, refusal recall 1.0, false refusals 0), so one item may slip
 but a real regression cannot. (Demo documents are one page each, so hit@5 alone is easy;
@@ -20,7 +21,7 @@ from evals.golden import ItemResult, evaluate_items, load_items
 IDS = [
     "demo-005", "demo-006", "demo-010", "demo-021", "demo-024", "demo-027", "demo-031", "demo-035",
     "demo-052",  # follow-up: "What does the last one say about safeguarding?"
-    "demo-060", "demo-063", "demo-065",  # unanswerable
+    "demo-060", "demo-063", "demo-065", "demo-068",  # unanswerable; 068 asks "what time…?"
 ]
 KEY = "hybrid/extractive"
 
