@@ -1,4 +1,4 @@
-"""`ethos eval …`: the golden-set evaluation (default), the SciFact benchmark and the scale run.
+"""`ethos eval …`: the golden-set evaluation (default), SciFact, scale, ingest and commitments reports.
 
 A Typer sub-app, so the `ethos` CLI mounts it (`app.add_typer(eval_app, name="eval")`) and
 it can also run alone: `python -c "from evals.cli import eval_app; eval_app()" scifact`.
@@ -122,3 +122,23 @@ def scale(
     if keep is not None:
         argv += ["--keep", str(keep)]
     scale_main(argv)
+
+
+@eval_app.command()
+def ingest(
+    out: Annotated[Path, typer.Option(help="Where ingest.md goes")] = REPORTS / "ingest.md",
+) -> None:
+    """Ingest throughput beside the bare embedder (demo corpus + the real PDFs), one run."""
+    from evals.bench_ingest import run
+
+    console.print(run(out))
+
+
+@eval_app.command()
+def commitments(
+    out: Annotated[Path, typer.Option(help="Where commitments.md goes")] = REPORTS / "commitments.md",
+) -> None:
+    """Commitment extraction against the hand labels (precision, recall, time frames)."""
+    from evals.commitments_eval import main as commitments_main
+
+    commitments_main(out)

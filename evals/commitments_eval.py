@@ -175,15 +175,15 @@ def report(res: Result) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main() -> None:
+def main(out: Path = REPORT) -> None:
     res = evaluate(predict(), load_gold())
     text = report(res)
-    REPORT.parent.mkdir(parents=True, exist_ok=True)
-    REPORT.write_text(text, encoding="utf-8")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
     sp, sr = res.strict
     print(f"commitments: precision {res.precision:.3f} recall {res.recall:.3f} F1 {res.f1:.3f} "
           f"(strict {sp:.3f}/{sr:.3f}); time frame accuracy {res.field_accuracy(('time_from', 'time_to', 'date')):.3f} "
-          f"on {len(res.pairs)} matched; report: {REPORT.relative_to(ROOT)}")
+          f"on {len(res.pairs)} matched; report: {out}")
 
 
 if __name__ == "__main__":
