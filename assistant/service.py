@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict, Unpack
 
 import numpy as np
 
@@ -24,6 +24,15 @@ from ingest.embedding import encode
 from ingest.settings import Settings
 
 AnswerMode = Literal["auto", "extractive", "generative"]
+
+
+class AskOptions(TypedDict, total=False):
+    """`stream`'s optional arguments, so `ask` takes exactly the same ones."""
+
+    history: list[Turn] | None
+    filters: Filters | None
+    mode: AnswerMode
+    retrieval: Mode
 
 
 class Assistant:
@@ -57,17 +66,10 @@ class Assistant:
         return result.evidence, result.timings
 
     # -- answers ------------------------------------------------------------------------
-    def ask(
-        self,
-        question: str,
-        principal: Principal,
-        history: list[Turn] | None = None,
-        filters: Filters | None = None,
-        mode: AnswerMode = "auto",
-        retrieval: Mode = "hybrid",
-    ) -> Answer:
+    def ask(self, question: str, principal: Principal, **options: Unpack[AskOptions]) -> Answer:
+        """The whole answer at once: `stream` run to its end."""
         answer: Answer | None = None
-        for event in self.stream(question, principal, history, filters, mode, retrieval):
+        for event in self.stream(question, principal, **options):
             if isinstance(event, Answer):
                 answer = event
         assert answer is not None

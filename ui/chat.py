@@ -16,13 +16,14 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.access import AuthError, principal_for_key
+from assistant.access import AuthError
 from assistant.api.schemas import check_question
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Citation, Turn
 from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
+from ui.handlers import TabHandlers
 
 log = logging.getLogger(__name__)
 HISTORY_TURNS = 3  # earlier question/answer pairs sent for follow-up resolution
@@ -35,10 +36,9 @@ def user_html(question: str) -> str:
     return f'<div class="ethos-question">{render.esc(question)}</div>'
 
 
-class ChatHandlers:
+class ChatHandlers(TabHandlers):
     def __init__(self, assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> None:
-        self.assistant = assistant
-        self.settings = settings
+        super().__init__(assistant, settings)
         self.feedback = feedback
 
     # -- asking --------------------------------------------------------------------------------
@@ -58,7 +58,7 @@ class ChatHandlers:
         # question or rating this answer, and Gradio re-applies the last yield when the stream ends.
         keep = gr.update()
         try:
-            principal = principal_for_key(self.settings, key)
+            principal = self.principal(key)
             check_question(question)
             history = _history(turns)
             text = ""
@@ -99,7 +99,7 @@ class ChatHandlers:
         if not cites:
             return render.VIEWER_EMPTY
         try:
-            principal = principal_for_key(self.settings, key)
+            principal = self.principal(key)
         except AuthError as exc:
             return render.error_html(str(exc))
         page = self.assistant.kb.page(cites[0].doc_id, cites[0].page, principal)

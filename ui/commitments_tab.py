@@ -18,12 +18,13 @@ import gradio as gr
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from assistant.access import AuthError, principal_for_key
+from assistant.access import AuthError
 from assistant.commitments import CommitmentView, list_commitments, to_csv
-from assistant.models import Citation, Principal
+from assistant.models import Citation
 from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
+from ui.handlers import TabHandlers
 
 HEADERS = ["When", "Commitment", "Owner", "Theme", "Source"]
 ANY = "Any"
@@ -72,18 +73,11 @@ def citation_of(c: CommitmentView) -> Citation:
                     page=c.page, quote=c.text, start=c.start, end=c.end, chunk_id="", score=1.0)
 
 
-class CommitmentsHandlers:
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
-        self.assistant = assistant
-        self.settings = settings
-
-    def _principal(self, key: str | None) -> Principal:
-        return principal_for_key(self.settings, key)
-
+class CommitmentsHandlers(TabHandlers):
     def choices(self, key: str) -> tuple[Any, Any, Any]:
         """Organisation, year and theme choices: those of the commitments this key may see."""
         try:
-            everything = list_commitments(self.assistant.kb, self._principal(key))
+            everything = list_commitments(self.assistant.kb, self.principal(key))
         except AuthError:
             everything = []
         orgs = [ANY] + sorted({c.organisation for c in everything})
@@ -99,7 +93,7 @@ class CommitmentsHandlers:
               q: str) -> tuple[Any, ...]:
         """(rows, row ids, chart, status, CSV file) for these filters."""
         try:
-            principal = self._principal(key)
+            principal = self.principal(key)
         except AuthError as exc:
             return [], [], chart([]), f"⚠ {exc}", None
         total = len(list_commitments(self.assistant.kb, principal))
@@ -130,7 +124,7 @@ class CommitmentsHandlers:
         if not 0 <= row < len(ids or []):
             return VIEWER_EMPTY
         try:
-            principal = self._principal(key)
+            principal = self.principal(key)
         except AuthError as exc:
             return render.error_html(str(exc))
         found = [c for c in list_commitments(self.assistant.kb, principal) if c.id == ids[row]]

@@ -14,13 +14,12 @@ from typing import Any
 import gradio as gr
 from fastapi import HTTPException, UploadFile
 
-from assistant.access import AuthError, principal_for_key
+from assistant.access import AuthError
 from assistant.api.routes.documents import delete_document, ingest_uploads, safe_name
 from assistant.models import Principal
-from assistant.service import Assistant
 from ingest.manifest import SUPPORTED_SUFFIXES
-from ingest.settings import Settings
 from ui import render
+from ui.handlers import TabHandlers
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +28,7 @@ RESULT_HEADERS = ["File", "Status", "Chunks", "Reason"]
 AUDIENCE_LABELS = {"all": "Everyone", "staff": "Staff and governors", "governors": "Governors only"}
 
 
-class LibraryHandlers:
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
-        self.assistant = assistant
-        self.settings = settings
-
-    @property
-    def kb(self):
-        return self.assistant.kb
-
+class LibraryHandlers(TabHandlers):
     def audience_choices(self) -> list[tuple[str, str]]:
         known = sorted({a for audiences in self.settings.role_audiences.values() for a in audiences})
         return [(f"{AUDIENCE_LABELS.get(a, a)} ({a})", a) for a in known]
@@ -46,7 +37,7 @@ class LibraryHandlers:
     def refresh(self, key: str) -> tuple:
         """(role badge, documents table, admin panel visibility, delete choices) for this key."""
         try:
-            principal = principal_for_key(self.settings, key)
+            principal = self.principal(key)
         except AuthError as exc:
             return (render.role_html(None, f"{exc} — you can't ask or browse until it is fixed."),
                     [], gr.update(visible=False), gr.update(choices=[], value=None))
@@ -64,7 +55,7 @@ class LibraryHandlers:
 
     def _admin(self, key: str) -> Principal:
         try:
-            principal = principal_for_key(self.settings, key)
+            principal = self.principal(key)
         except AuthError as exc:
             raise gr.Error(str(exc)) from exc
         if not principal.is_admin:

@@ -16,12 +16,13 @@ from typing import Any
 import gradio as gr
 
 from assistant import onboarding
-from assistant.access import AuthError, principal_for_key
-from assistant.models import Answer, Principal, Turn
+from assistant.access import AuthError
+from assistant.models import Answer, Turn
 from assistant.service import Assistant
 from assistant.suggest import followups, section_answer
 from ingest.settings import Settings
 from ui import render
+from ui.handlers import TabHandlers
 
 log = logging.getLogger(__name__)
 State = dict[str, Any]
@@ -40,21 +41,10 @@ def _user(text: str) -> dict[str, str]:
     return {"role": "user", "content": f'<div class="ethos-question">{render.esc(text)}</div>'}
 
 
-class OnboardingHandlers:
-    def __init__(self, assistant: Assistant, settings: Settings) -> None:
-        self.assistant = assistant
-        self.settings = settings
-
-    @property
-    def kb(self):
-        return self.assistant.kb
-
-    def _principal(self, key: str | None) -> Principal:
-        return principal_for_key(self.settings, key)
-
+class OnboardingHandlers(TabHandlers):
     def status(self, key: str | None) -> str:
         try:
-            principal = self._principal(key)
+            principal = self.principal(key)
         except AuthError as exc:
             return f"⚠ {exc}"
         done, total = onboarding.progress(self.kb, key, principal)
@@ -69,7 +59,7 @@ class OnboardingHandlers:
                 state: State) -> tuple[Messages, State]:
         messages = messages + [_user(question)]
         try:
-            answer = self.assistant.ask(question, self._principal(key), history=history)
+            answer = self.assistant.ask(question, self.principal(key), history=history)
         except AuthError as exc:
             return messages + [{"role": "assistant", "content": render.error_html(str(exc))}], state
         except Exception:  # noqa: BLE001 - the user must hear about it; the log has the detail
@@ -89,7 +79,7 @@ class OnboardingHandlers:
         """Ask the first unfinished topic: (chat, state, status)."""
         messages, state = list(messages or []), dict(state or {})
         try:
-            principal = self._principal(key)
+            principal = self.principal(key)
         except AuthError as exc:
             return messages + [{"role": "assistant", "content": render.error_html(str(exc))}], state, f"⚠ {exc}"
         topic = onboarding.next_topic(self.kb, key, principal)
@@ -117,7 +107,7 @@ class OnboardingHandlers:
             return self.start(key, messages, state)
         question = f"Tell me more about {state['topic'].lower()}"
         try:
-            principal = self._principal(key)
+            principal = self.principal(key)
             last = Answer.model_validate(state["last"])
             asked = set(state.get("asked") or [])
             for f in followups(last, self.kb, principal, n=5):

@@ -23,7 +23,7 @@ def ask(body: AskRequest, assistant: AssistantDep, principal: PrincipalDep) -> A
     """Answer a question from the documents the caller may read, with verbatim citations."""
     check_mode(body, assistant)
     filters = body.filters.to_filters() if body.filters else None
-    return assistant.ask(body.question, principal, body.history, filters, body.mode)
+    return assistant.ask(body.question, principal, history=body.history, filters=filters, mode=body.mode)
 
 
 @router.post(

@@ -50,7 +50,7 @@ def chat_completions(body: ChatCompletionRequest, assistant: AssistantDep, princ
         events = assistant.stream(question, principal, history, filters)
         return StreamingResponse(_chunks(events, completion_id, created), media_type="text/event-stream",
                                  headers=SSE_HEADERS)
-    answer = assistant.ask(question, principal, history, filters)
+    answer = assistant.ask(question, principal, history=history, filters=filters)
     return ChatCompletion(
         id=completion_id, created=created,
         choices=[ChatCompletionChoice(message=ChatCompletionMessage(content=answer.answer + sources_text(answer)))],
