@@ -1,9 +1,8 @@
 """Library-tab callbacks: the documents a role may read; upload, delete and re-index for admins.
 
-Uploads and deletions go through the API's own functions (`ingest_uploads`,
-`delete_document` in `assistant.api.routes.documents`), so a file added on this page
-lands in the same `uploads` corpus, with the same manifest and rollback, as one sent
-to `POST /api/documents`. The admin check is made here on every call from the key's
+Uploads and deletions go through `assistant.uploads`, as the API's do, so a file added
+on this page gets the same checks and lands in the same `uploads` corpus, with the same
+manifest and rollback, as one sent to `POST /api/documents`. The admin check is made here on every call from the key's
 Principal — hiding the controls from other roles is only a courtesy.
 """
 
@@ -12,12 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
-from fastapi import HTTPException, UploadFile
 
 from assistant.access import AuthError
-from assistant.api.routes.documents import delete_document, ingest_uploads, safe_name
+from assistant.uploads import UPLOADS, Upload, UploadRejected, check_uploads, ingest_uploads, remove_document
 from assistant.models import Principal
-from ingest.manifest import SUPPORTED_SUFFIXES
 from ui import render
 from ui.handlers import TabHandlers
 
@@ -71,16 +68,14 @@ class LibraryHandlers(TabHandlers):
             raise gr.Error("No files to add. Choose some first; if they are still uploading, wait until "
                            "each is listed with its size.")
         results, accepted = [], []
-        limit = self.settings.max_upload_mb * 1024 * 1024
-        for raw in files:
+        for raw in files:  # each file is checked on its own: one bad file does not stop the rest
             path = Path(raw)
-            name = safe_name(path.name)
-            if Path(name).suffix not in SUPPORTED_SUFFIXES:
-                supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-                results.append([path.name, "failed", 0, f"unsupported type; use {supported}"])
-            elif path.stat().st_size > limit:
-                results.append([path.name, "failed", 0, f"larger than {self.settings.max_upload_mb} MB"])
-            elif name in {n for n, _ in accepted}:
+            try:
+                [name] = check_uploads([Upload(path.name, path.stat().st_size)], self.settings)
+            except UploadRejected as exc:
+                results.append([path.name, "failed", 0, str(exc)])
+                continue
+            if name in {n for n, _ in accepted}:
                 results.append([path.name, "failed", 0, "another file in this upload has the same name"])
             else:
                 accepted.append((name, path))
@@ -88,13 +83,13 @@ class LibraryHandlers(TabHandlers):
             progress(0.1, desc=f"Reading and indexing {len(accepted)} file(s)…")
             meta = {k: v.strip() for k, v in {"audience": audience, "organisation": organisation}.items()
                     if v and v.strip()}
-            handles = [(name, UploadFile(file=path.open("rb"), filename=name)) for name, path in accepted]
+            handles = [(name, path.open("rb")) for name, path in accepted]
             try:
                 for r in ingest_uploads(self.kb, self.settings, handles, meta):
                     results.append([r.filename, r.status, r.chunks, r.reason])
             finally:
                 for _, handle in handles:
-                    handle.file.close()
+                    handle.close()
         progress(1.0, desc="Done")
         rows = self._rows(principal)
         return results, rows, self._delete_choices(rows), None
@@ -103,13 +98,12 @@ class LibraryHandlers(TabHandlers):
         principal = self._admin(key)
         if not doc_id:
             raise gr.Error("Choose a document to remove first.")
-        try:
-            delete_document(doc_id, self.kb, self.settings, principal)
+        if remove_document(self.kb, self.settings, doc_id):
             status = f"✓ Removed {doc_id}."
-            if not doc_id.startswith("uploads/"):
+            if not doc_id.startswith(f"{UPLOADS}/"):
                 status += " It comes back on the next re-index unless its file is removed from the corpus folder."
-        except HTTPException as exc:
-            status = f"⚠ {exc.detail}"
+        else:
+            status = f"⚠ No document '{doc_id}'"
         rows = self._rows(principal)
         return status, rows, self._delete_choices(rows)
 

@@ -64,14 +64,6 @@ class PageOut(BaseModel):
     text: str
 
 
-class UploadResult(BaseModel):
-    filename: str = Field(description="The stored (sanitised) file name")
-    doc_id: str
-    status: Literal["ingested", "unchanged", "failed"]
-    chunks: int = 0
-    reason: str = ""
-
-
 class HealthOut(BaseModel):
     status: Literal["ok"]
     documents: int

@@ -1,32 +1,23 @@
 """Documents: list, page text for the source viewer, upload and delete (admin).
 
-Uploads become a corpus of their own, `uploads`, in `settings.data_dir/uploads`,
-with a `sources.toml` kept beside the files so their metadata survives a re-ingest
-(`ethos ingest data/uploads` gives the same documents as the API did).
+Upload mechanics (the `uploads` corpus, its manifest, rollback) live in `assistant.uploads`;
+these handlers map its outcomes to HTTP.
 """
 
 from __future__ import annotations
 
-import re
-import shutil
-import threading
-import unicodedata
-from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, HTTPException, Query, Response, UploadFile, status
 
 from assistant.api.deps import AdminDep, KnowledgeDep, PrincipalDep, SettingsDep
-from assistant.api.schemas import PageOut, UploadResult
+from assistant.api.schemas import PageOut
 from assistant.knowledge import DocumentInfo
-from assistant.knowledge import KnowledgeBase
 from assistant.models import Filters
-from ingest.manifest import MANIFEST_NAME, SUPPORTED_SUFFIXES, load_manifest
-from ingest.settings import Settings
+from assistant.uploads import Upload, UploadRejected, UploadResult, check_uploads, ingest_uploads, remove_document
 
-UPLOADS = "uploads"
-_BACKUP = ".replaced"  # hidden, so the corpus scan skips it
-_uploads_lock = threading.Lock()  # one upload/delete at a time rewrites files and manifest
+REJECTED = {"empty": status.HTTP_400_BAD_REQUEST, "unsupported": status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
+            "too_large": status.HTTP_413_CONTENT_TOO_LARGE, "invalid": status.HTTP_400_BAD_REQUEST}
 router = APIRouter(prefix="/api/documents", tags=["documents"])
 
 Strings = Annotated[list[str] | None, Query()]
@@ -70,11 +61,14 @@ def upload_documents(
     audience: Annotated[str | None, Form()] = None,
 ) -> list[UploadResult]:
     """Save and ingest files; 200 with a result per file, 422 only if every file failed to load."""
-    names = _validate(files, settings, title, audience)
+    try:
+        names = check_uploads([Upload(f.filename or "", _size(f)) for f in files], settings, title, audience)
+    except UploadRejected as exc:
+        raise HTTPException(REJECTED[exc.kind], str(exc)) from exc
     meta = {k: v.strip() for k, v in
             {"title": title, "organisation": organisation, "type": doc_type, "audience": audience}.items()
             if v and v.strip()}
-    results = ingest_uploads(kb, settings, list(zip(names, files)), meta)
+    results = ingest_uploads(kb, settings, [(n, f.file) for n, f in zip(names, files)], meta)
     if all(r.status == "failed" for r in results):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "No file could be read: "
                             + "; ".join(f"{r.filename}: {r.reason}" for r in results))
@@ -84,55 +78,9 @@ def upload_documents(
 @router.delete("/{doc_id:path}", status_code=status.HTTP_204_NO_CONTENT)
 def delete_document(doc_id: str, kb: KnowledgeDep, settings: SettingsDep, _admin: AdminDep) -> Response:
     """Remove a document from the index (and, for an upload, its file and manifest entry)."""
-    with _uploads_lock:
-        if not kb.delete(doc_id):
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"No document '{doc_id}'")
-        if doc_id.startswith(f"{UPLOADS}/"):
-            root = uploads_dir(settings)
-            name = doc_id.removeprefix(f"{UPLOADS}/")
-            (root / name).unlink(missing_ok=True)
-            _write_manifest(root, {k: v for k, v in _entries(root).items() if k != name})
+    if not remove_document(kb, settings, doc_id):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"No document '{doc_id}'")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-# --- upload mechanics ---------------------------------------------------------------------
-
-
-def uploads_dir(settings: Settings) -> Path:
-    return settings.data_dir / UPLOADS
-
-
-def safe_name(raw: str | None) -> str:
-    """A file name that cannot leave the uploads folder: base name only, plain characters."""
-    name = unicodedata.normalize("NFKC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")
-    stem, dot, suffix = name.rpartition(".")
-    if not dot:
-        return name[:120]
-    return f"{stem.rstrip('.-_')[:120] or 'upload'}.{suffix.lower()}"
-
-
-def _validate(files: list[UploadFile], settings: Settings, title: str | None, audience: str | None) -> list[str]:
-    if not files:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "No files in the upload (form field 'files')")
-    names = [safe_name(f.filename) for f in files]
-    bad = [f.filename or "(unnamed)" for f, n in zip(files, names) if Path(n).suffix not in SUPPORTED_SUFFIXES]
-    if bad:
-        raise HTTPException(status.HTTP_415_UNSUPPORTED_MEDIA_TYPE,
-                            f"Unsupported file type: {', '.join(bad)}. Supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}")
-    limit = settings.max_upload_mb * 1024 * 1024
-    big = [f.filename or "(unnamed)" for f in files if _size(f) > limit]
-    if big:
-        raise HTTPException(status.HTTP_413_CONTENT_TOO_LARGE,
-                            f"Larger than {settings.max_upload_mb} MB: {', '.join(big)}")
-    if len(set(names)) != len(names):
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "Two files in the upload have the same name")
-    if title and len(files) > 1:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, "A title can only be given when uploading one file")
-    known = {a for audiences in settings.role_audiences.values() for a in audiences}
-    if audience and audience.strip() not in known:
-        raise HTTPException(status.HTTP_400_BAD_REQUEST, f"Unknown audience '{audience}'; use one of {sorted(known)}")
-    return names
 
 
 def _size(upload: UploadFile) -> int:
@@ -142,87 +90,3 @@ def _size(upload: UploadFile) -> int:
     size = upload.file.tell()
     upload.file.seek(0)
     return size
-
-
-def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str, UploadFile]],
-                   meta: dict[str, str]) -> list[UploadResult]:
-    """Write files and manifest, ingest the uploads corpus, and undo whatever failed to load.
-
-    A file that replaces an earlier upload is backed up first: if the new one cannot
-    be read, the old file and its metadata come back, so the index stays as it was.
-    """
-    root = uploads_dir(settings)
-    backup = root / _BACKUP
-    with _uploads_lock:
-        backup.mkdir(parents=True, exist_ok=True)
-        entries = _entries(root)
-        previous = {name: entries.get(name) for name, _ in files}
-        for name, upload in files:
-            target = root / name
-            if target.exists():
-                shutil.move(target, backup / name)
-            upload.file.seek(0)
-            with target.open("wb") as out:
-                shutil.copyfileobj(upload.file, out)
-            entries[name] = {**(entries.get(name) or {}), **meta}
-        _write_manifest(root, entries)
-        try:
-            report = kb.ingest(root, corpus=UPLOADS)
-        except Exception:
-            for name, _ in files:  # leave the folder as it was, then let the 500 handler log it
-                _restore(root, backup, name, entries, previous[name])
-            _write_manifest(root, entries)
-            raise
-        by_id = {f.doc_id: f for f in report.files}
-        results = []
-        for name, _ in files:
-            found = by_id.get(f"{UPLOADS}/{name}")
-            if found is None or found.status == "failed":
-                reason = found.reason if found else "not ingested"
-                _restore(root, backup, name, entries, previous[name])
-                results.append(UploadResult(filename=name, doc_id=f"{UPLOADS}/{name}", status="failed", reason=reason))
-            else:
-                results.append(UploadResult(filename=name, doc_id=found.doc_id, status=found.status, chunks=found.chunks))
-        _write_manifest(root, entries)
-        shutil.rmtree(backup, ignore_errors=True)
-    return results
-
-
-def _restore(root: Path, backup: Path, name: str, entries: dict, previous: dict | None) -> None:
-    (root / name).unlink(missing_ok=True)
-    if (backup / name).exists():
-        shutil.move(backup / name, root / name)
-    if previous is None:
-        entries.pop(name, None)
-    else:
-        entries[name] = previous
-
-
-def _entries(root: Path) -> dict[str, dict[str, str]]:
-    return dict(load_manifest(root, UPLOADS).files) if (root / MANIFEST_NAME).exists() else {}
-
-
-def _write_manifest(root: Path, entries: dict[str, dict[str, str]]) -> None:
-    lines = ["# Documents uploaded through the Ethos API; edited by it on upload and delete.",
-             "[corpus]", f"name = {_toml(UPLOADS)}", ""]
-    for name in sorted(entries):
-        lines += ["[[documents]]", f"file = {_toml(name)}"]
-        lines += [f"{key} = {_toml(value)}" for key, value in sorted(entries[name].items())]
-        lines.append("")
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{MANIFEST_NAME}.tmp"
-    tmp.write_text("\n".join(lines), encoding="utf-8")
-    tmp.replace(root / MANIFEST_NAME)
-
-
-def _toml(value: str) -> str:
-    """A TOML basic string: quotes, backslashes and control characters escaped."""
-    out = []
-    for ch in str(value):
-        if ch in '"\\':
-            out.append("\\" + ch)
-        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
-            out.append(f"\\u{ord(ch):04x}")
-        else:
-            out.append(ch)
-    return '"' + "".join(out) + '"'

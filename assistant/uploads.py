@@ -1,0 +1,187 @@
+"""Uploaded documents: a corpus of their own, `uploads`, kept in `settings.data_dir/uploads`.
+
+A `sources.toml` is kept beside the files so their metadata survives a re-ingest
+(`ethos ingest data/uploads` gives the same documents as an upload did). The API and the
+Library tab both call these functions, so a file added either way gets the same checks,
+manifest entry and rollback. Errors are `UploadRejected` with a `kind` the caller maps to
+its own terms (an HTTP status, a message on the page).
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO, Literal
+
+from pydantic import BaseModel, Field
+
+from assistant.knowledge import KnowledgeBase
+from ingest.manifest import MANIFEST_NAME, SUPPORTED_SUFFIXES, load_manifest
+from ingest.settings import Settings
+
+UPLOADS = "uploads"
+_BACKUP = ".replaced"  # hidden, so the corpus scan skips it
+_uploads_lock = threading.Lock()  # one upload/delete at a time rewrites files and manifest
+RejectKind = Literal["empty", "unsupported", "too_large", "invalid"]
+
+
+class UploadRejected(ValueError):
+    def __init__(self, kind: RejectKind, message: str) -> None:
+        super().__init__(message)
+        self.kind = kind
+
+
+class UploadResult(BaseModel):
+    """What became of one uploaded file; also the API's response model."""
+
+    filename: str = Field(description="The stored (sanitised) file name")
+    doc_id: str
+    status: Literal["ingested", "unchanged", "failed"]
+    chunks: int = 0
+    reason: str = ""
+
+
+@dataclass
+class Upload:
+    """A file as offered: what `check_uploads` needs to accept or reject it."""
+
+    name: str  # as the user called it; `check_uploads` returns the safe stored name
+    size: int
+
+
+def check_uploads(uploads: list[Upload], settings: Settings, title: str | None = None,
+                  audience: str | None = None) -> list[str]:
+    """The safe stored names, or UploadRejected for the first problem with the whole upload."""
+    if not uploads:
+        raise UploadRejected("empty", "No files in the upload")
+    names = [safe_name(u.name) for u in uploads]
+    bad = [u.name or "(unnamed)" for u, n in zip(uploads, names) if Path(n).suffix not in SUPPORTED_SUFFIXES]
+    if bad:
+        raise UploadRejected("unsupported", f"Unsupported file type: {', '.join(bad)}. "
+                                            f"Supported: {', '.join(sorted(SUPPORTED_SUFFIXES))}")
+    big = [u.name or "(unnamed)" for u in uploads if u.size > settings.max_upload_mb * 1024 * 1024]
+    if big:
+        raise UploadRejected("too_large", f"Larger than {settings.max_upload_mb} MB: {', '.join(big)}")
+    if len(set(names)) != len(names):
+        raise UploadRejected("invalid", "Two files in the upload have the same name")
+    if title and len(uploads) > 1:
+        raise UploadRejected("invalid", "A title can only be given when uploading one file")
+    known = {a for audiences in settings.role_audiences.values() for a in audiences}
+    if audience and audience.strip() not in known:
+        raise UploadRejected("invalid", f"Unknown audience '{audience}'; use one of {sorted(known)}")
+    return names
+
+
+def remove_document(kb: KnowledgeBase, settings: Settings, doc_id: str) -> bool:
+    """Remove a document from the index (and, for an upload, its file and manifest entry)."""
+    with _uploads_lock:
+        if not kb.delete(doc_id):
+            return False
+        if doc_id.startswith(f"{UPLOADS}/"):
+            root = uploads_dir(settings)
+            name = doc_id.removeprefix(f"{UPLOADS}/")
+            (root / name).unlink(missing_ok=True)
+            _write_manifest(root, {k: v for k, v in _entries(root).items() if k != name})
+    return True
+
+
+def uploads_dir(settings: Settings) -> Path:
+    return settings.data_dir / UPLOADS
+
+
+def safe_name(raw: str | None) -> str:
+    """A file name that cannot leave the uploads folder: base name only, plain characters."""
+    name = unicodedata.normalize("NFKC", raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip(".-_")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        return name[:120]
+    return f"{stem.rstrip('.-_')[:120] or 'upload'}.{suffix.lower()}"
+
+
+def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str, BinaryIO]],
+                   meta: dict[str, str]) -> list[UploadResult]:
+    """Write files and manifest, ingest the uploads corpus, and undo whatever failed to load.
+
+    A file that replaces an earlier upload is backed up first: if the new one cannot
+    be read, the old file and its metadata come back, so the index stays as it was.
+    """
+    root = uploads_dir(settings)
+    backup = root / _BACKUP
+    with _uploads_lock:
+        backup.mkdir(parents=True, exist_ok=True)
+        entries = _entries(root)
+        previous = {name: entries.get(name) for name, _ in files}
+        for name, upload in files:
+            target = root / name
+            if target.exists():
+                shutil.move(target, backup / name)
+            upload.seek(0)
+            with target.open("wb") as out:
+                shutil.copyfileobj(upload, out)
+            entries[name] = {**(entries.get(name) or {}), **meta}
+        _write_manifest(root, entries)
+        try:
+            report = kb.ingest(root, corpus=UPLOADS)
+        except Exception:
+            for name, _ in files:  # leave the folder as it was, then let the 500 handler log it
+                _restore(root, backup, name, entries, previous[name])
+            _write_manifest(root, entries)
+            raise
+        by_id = {f.doc_id: f for f in report.files}
+        results = []
+        for name, _ in files:
+            found = by_id.get(f"{UPLOADS}/{name}")
+            if found is None or found.status == "failed":
+                reason = found.reason if found else "not ingested"
+                _restore(root, backup, name, entries, previous[name])
+                results.append(UploadResult(filename=name, doc_id=f"{UPLOADS}/{name}", status="failed", reason=reason))
+            else:
+                results.append(UploadResult(filename=name, doc_id=found.doc_id, status=found.status, chunks=found.chunks))
+        _write_manifest(root, entries)
+        shutil.rmtree(backup, ignore_errors=True)
+    return results
+
+
+def _restore(root: Path, backup: Path, name: str, entries: dict, previous: dict | None) -> None:
+    (root / name).unlink(missing_ok=True)
+    if (backup / name).exists():
+        shutil.move(backup / name, root / name)
+    if previous is None:
+        entries.pop(name, None)
+    else:
+        entries[name] = previous
+
+
+def _entries(root: Path) -> dict[str, dict[str, str]]:
+    return dict(load_manifest(root, UPLOADS).files) if (root / MANIFEST_NAME).exists() else {}
+
+
+def _write_manifest(root: Path, entries: dict[str, dict[str, str]]) -> None:
+    lines = ["# Documents uploaded through the Ethos API; edited by it on upload and delete.",
+             "[corpus]", f"name = {_toml(UPLOADS)}", ""]
+    for name in sorted(entries):
+        lines += ["[[documents]]", f"file = {_toml(name)}"]
+        lines += [f"{key} = {_toml(value)}" for key, value in sorted(entries[name].items())]
+        lines.append("")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{MANIFEST_NAME}.tmp"
+    tmp.write_text("\n".join(lines), encoding="utf-8")
+    tmp.replace(root / MANIFEST_NAME)
+
+
+def _toml(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in str(value):
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
