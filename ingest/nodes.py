@@ -89,6 +89,20 @@ class StructureChunker(TransformComponent):
         return " ".join(words)
 
 
+class LengthSorted(TransformComponent):
+    """llama-index transform: nodes ordered by the length of the text the embedder sees.
+
+    llama-index hands the embedder `embed_batch_size` nodes at a time and each batch is padded
+    to its longest text, so in document order a short list item pays for the long paragraph
+    beside it. Sorted, each batch holds texts of similar length, which is what
+    sentence-transformers does within a single `encode` call. Order carries no meaning
+    downstream (Chroma and the docstore key by id).
+    """
+
+    def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
+        return sorted(nodes, key=lambda n: len(n.get_content(metadata_mode=MetadataMode.EMBED)))
+
+
 def chunk_to_node(chunk: Chunk, prefix: str | None = None, ref_doc: BaseNode | None = None) -> TextNode:
     metadata = {
         "context": prefix if prefix is not None else f"{chunk.title} | {chunk.section}",

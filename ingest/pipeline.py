@@ -27,7 +27,7 @@ from ingest.embedding import get_embedder, tokenizer_of
 from ingest.loaders import load_document
 from ingest.manifest import Manifest, corpus_files, load_manifest
 from ingest.models import LoadError
-from ingest.nodes import StructureChunker, to_llama_document
+from ingest.nodes import LengthSorted, StructureChunker, to_llama_document
 from ingest.settings import Settings
 
 CHUNKER_VERSION = "2"  # bump when chunking changes, so every file is re-chunked once
@@ -76,6 +76,7 @@ class Ingestor:
                     max_tokens=settings.chunk_tokens,
                     prefix_tokens=settings.prefix_tokens,
                 ),
+                LengthSorted(),  # full batches of like lengths: less padding for the embedder
                 self.embedder,
             ],
             docstore=self.docstore,

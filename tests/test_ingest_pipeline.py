@@ -143,3 +143,17 @@ def test_keyword_index_reads_chroma_in_pages(settings, corpus):
     assert sorted(n.node_id for n in paged) == chroma_ids(ing)
     texts = dict(zip(*[ing.collection.get(include=["documents"])[k] for k in ("ids", "documents")]))
     assert all(n.get_content() == texts[n.node_id] for n in paged)
+
+
+def test_embedder_gets_nodes_in_length_order(settings):
+    """The step before the embedder sorts by embedded length (less padding per batch)."""
+    from llama_index.core.schema import MetadataMode, TextNode
+
+    from ingest.nodes import LengthSorted
+
+    ing = Ingestor(settings)
+    names = [type(t).__name__ for t in ing.pipeline.transformations]
+    assert names.index("LengthSorted") == names.index(type(ing.embedder).__name__) - 1
+    nodes = [TextNode(text="x" * n, id_=str(n)) for n in (50, 3, 400, 20)]
+    lengths = [len(n.get_content(metadata_mode=MetadataMode.EMBED)) for n in LengthSorted()(nodes)]
+    assert lengths == sorted(lengths) and len(lengths) == 4
