@@ -123,10 +123,36 @@ def query(data: Path, real: bool, schools: int, n: int, host: str | None, port: 
         t = time.perf_counter()
         assistant.retriever.retrieve(q, staff)
         ret_ms.append((time.perf_counter() - t) * 1000)
-    return {"load_s": load_s, "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded, "rss_after_mb": rss_mb(),
+    rss_after = rss_mb()
+    plans = plan_comparison(assistant, staff, qs[:10]) if host is None and assistant.kb.keyword else None
+    return {"load_s": load_s, "rss_start_mb": rss_start, "rss_loaded_mb": rss_loaded, "rss_after_mb": rss_after,
             "ask_p50": pct(ask_ms, 50), "ask_p95": pct(ask_ms, 95), "ret_p50": pct(ret_ms, 50),
-            "ret_p95": pct(ret_ms, 95), "questions": len(qs), "no_citation": refused,
+            "ret_p95": pct(ret_ms, 95), "questions": len(qs), "no_citation": refused, "plans": plans,
             "example": {"q": qs[0], "a": assistant.ask(qs[0], staff, mode="extractive").answer[:200]}}
+
+
+def plan_comparison(assistant, principal, qs: list[str]) -> dict:
+    """Dense search alone, side by side: Chroma's `where` filter vs the post-filter plan the app
+    chooses at scale (assistant/dense.py), and how much of the exact filtered top-k it keeps."""
+    import assistant.dense as dense
+
+    kb, k = assistant.kb, assistant.settings.candidate_k
+    mask = kb.keyword.mask(principal.audiences, None)
+    saved, out, found = dense.PREFILTER_MAX, {"matched": int(mask.sum()), "chunks": len(mask)}, {}
+    try:
+        for name, limit in (("where", 10**12), ("post", 0)):
+            dense.PREFILTER_MAX = limit
+            retriever = dense.dense_retriever(kb.vector_index, principal, None, k, mask)
+            ms, found[name] = [], []
+            for q in qs:
+                t = time.perf_counter()
+                found[name].append({n.node.node_id for n in retriever.retrieve(q)})
+                ms.append((time.perf_counter() - t) * 1000)
+            out[f"{name}_p50"] = pct(ms, 50)
+    finally:
+        dense.PREFILTER_MAX = saved
+    out["recall"] = statistics.fmean(len(a & b) / max(len(a), 1) for a, b in zip(found["where"], found["post"]))
+    return out
 
 
 # -- harness ---------------------------------------------------------------------------------
@@ -191,69 +217,7 @@ def _measure(size: int, data: Path, real: bool, args: argparse.Namespace) -> dic
         row["server"] = _with_server(data, qargs)
     return row
 
-# -- report ----------------------------------------------------------------------------------
-def write_report(rows: list[dict], out: Path, note: str = "") -> None:
-    """scale.md (tables) and scale_latency.png (latency vs chunk count)."""
-    out.mkdir(parents=True, exist_ok=True)
-    lines = ["# Scale and speed (synthetic trust corpus)", "", note, "",
-             "| chunks | embeddings | build s (embed / Chroma add / BM25) | answer p50 / p95 ms "
-             "| retrieval p50 / p95 ms | RSS MB loaded / after | load s | disk MB (Chroma) |",
-             "|---|---|---|---|---|---|---|---|"]
-    for r in rows:
-        e = r["embedded"]
-        partial = "" if r["chunks"] == r["target"] else f" (of {r['target']:,})"
-        lines.append(
-            f"| {r['chunks']:,}{partial} "
-            f"| {'MiniLM' if r['real'] else 'hash stand-in'} "
-            f"| {r['build_s']:.0f} ({r['embed_s']:.0f} / {r['chroma_add_s']:.0f} / {r['bm25_s']:.0f}) "
-            f"| {e['ask_p50']:.0f} / {e['ask_p95']:.0f} | {e['ret_p50']:.0f} / {e['ret_p95']:.0f} "
-            f"| {e['rss_loaded_mb']:.0f} / {e['rss_after_mb']:.0f} | {e['load_s']:.1f} "
-            f"| {r['disk_mb']:.0f} ({r['chroma_mb']:.0f}) |")
-    served = [r for r in rows if "server" in r]
-    if served:
-        lines += ["", "## Embedded Chroma vs `chroma run` server (same index, same run)", "",
-                  "| chunks | client | answer p50 / p95 ms | retrieval p50 / p95 ms | app RSS MB | server RSS MB |",
-                  "|---|---|---|---|---|---|"]
-        for r in served:
-            for name in ("embedded", "server"):
-                q = r[name]
-                lines.append(f"| {r['chunks']:,} | {name} | {q['ask_p50']:.0f} / {q['ask_p95']:.0f} "
-                             f"| {q['ret_p50']:.0f} / {q['ret_p95']:.0f} | {q['rss_after_mb']:.0f} "
-                             + (f"| {q['server_rss_mb']:.0f} |" if "server_rss_mb" in q else "| – (in process) |"))
-    lines += ["", "## Build progress (chunks, seconds since the first batch)", ""]
-    lines += [f"- {r['target']:,}: " + ", ".join(f"{n:,} @ {s:.0f} s" for n, s in r["marks"]) for r in rows]
-    (out / "scale.md").write_text("\n".join(lines) + "\n")
-    _chart(rows, out / "scale_latency.png")
-
-
-def _chart(rows: list[dict], path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for real, kind in ((True, "MiniLM"), (False, "stand-in")):
-        group = sorted((r for r in rows if r["real"] == real), key=lambda r: r["chunks"])
-        xs = [r["chunks"] for r in group]
-        for key, label, style in (("ask", "answer", "o-"), ("ret", "retrieval", "s--")):
-            for q, alpha in (("p50", 1.0), ("p95", 0.45)):
-                if group:
-                    ax.plot(xs, [r["embedded"][f"{key}_{q}"] for r in group], style, alpha=alpha,
-                            label=f"{kind} {label} {q}")
-    for r in rows:
-        if "server" in r:
-            ax.plot([r["chunks"]] * 2, [r["server"]["ask_p50"], r["server"]["ret_p50"]], "k^",
-                    label="chroma run server p50 (answer, retrieval)")
-    ax.set_xscale("log")
-    ax.set_xlabel("chunks in index")
-    ax.set_ylabel("latency ms")
-    ax.set_title("Ethos query latency vs index size (2 shared cores)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+from evals.scale_report import write_report  # noqa: E402 - after the workers, which must not need it
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -73,6 +73,9 @@ def test_scale_command_builds_measures_and_reuses_a_kept_index(tmp_path) -> None
     assert [r["chunks"] for r in first] == [400]
     assert first[0]["embedded"]["questions"] == 4 and first[0]["embedded"]["ask_p50"] > 0
     assert (keep / "size-400" / "build.json").exists()
+    plans = first[0]["embedded"]["plans"]  # the side-by-side of the two dense plans, staff filter
+    assert plans["chunks"] == 400 and 0 < plans["matched"] < 400 and 0.5 <= plans["recall"] <= 1.0
+    assert "Chroma `where` vs post-filter" in report
 
     subprocess.run(cmd, check=True, timeout=600)  # second run: same build, fresh query timings
     second = json.loads(results.read_text())
