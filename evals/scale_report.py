@@ -42,7 +42,8 @@ def write_report(rows: list[dict], out: Path, note: str = "") -> None:
         for r in served:
             for name in ("embedded", "server"):
                 q = r[name]
-                lines.append(f"| {r['chunks']:,} | {name} | {q['ask_p50']:.0f} / {q['ask_p95']:.0f} "
+                lines.append(f"| {r['chunks']:,} ({'MiniLM' if r['real'] else 'stand-in'}) | {name} "
+                             f"| {q['ask_p50']:.0f} / {q['ask_p95']:.0f} "
                              f"| {q['ret_p50']:.0f} / {q['ret_p95']:.0f} | {q['rss_after_mb']:.0f} "
                              + (f"| {q['server_rss_mb']:.0f} |" if "server_rss_mb" in q else "| – (in process) |"))
     lines += ["", "## Build progress (chunks, seconds since the first batch)", ""]
@@ -57,7 +58,7 @@ def _chart(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig, ax = plt.subplots(figsize=(10, 4.8))
     for real, kind in ((True, "MiniLM"), (False, "stand-in")):
         group = sorted((r for r in rows if r["real"] == real), key=lambda r: r["chunks"])
         xs = [r["chunks"] for r in group]
@@ -66,16 +67,23 @@ def _chart(rows: list[dict], path: Path) -> None:
                 if group:
                     ax.plot(xs, [r["embedded"][f"{key}_{q}"] for r in group], style, alpha=alpha,
                             label=f"{kind} {label} {q}")
-    for r in rows:
-        if "server" in r:
-            ax.plot([r["chunks"]] * 2, [r["server"]["ask_p50"], r["server"]["ret_p50"]], "k^",
-                    label="chroma run server p50 (answer, retrieval)")
+    served = sorted((r for r in rows if "server" in r and not r["real"]), key=lambda r: r["chunks"])
+    if served:
+        ax.plot([r["chunks"] for r in served], [r["server"]["ask_p50"] for r in served], "k^:",
+                label="stand-in answer p50, chroma run server")
+    planned = sorted((r for r in rows if r["embedded"].get("plans") and not r["real"]), key=lambda r: r["chunks"])
+    if planned:
+        ax.plot([r["chunks"] for r in planned], [r["embedded"]["plans"]["where_p50"] for r in planned], "rx-.",
+                label="dense search with Chroma where filter (before)")
+        ax.plot([r["chunks"] for r in planned], [r["embedded"]["plans"]["post_p50"] for r in planned], "gx-.",
+                label="dense search post-filtered (now)")
     ax.set_xscale("log")
+    ax.set_yscale("log")
     ax.set_xlabel("chunks in index")
     ax.set_ylabel("latency ms")
     ax.set_title("Ethos query latency vs index size (2 shared cores)")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
