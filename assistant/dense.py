@@ -1,9 +1,10 @@
 """Dense search under an access filter, planned by how much of the index the filter keeps.
 
 Local Chroma answers a `where` query by brute-force scoring every chunk the clause matches,
-not by walking its HNSW graph (chroma-core/chroma#1394, #7092). A staff member may read ~95%
-of a trust's chunks, so their filtered query scored nearly the whole index: 0.7 s per query
-at 100k chunks against 10 ms unfiltered, growing linearly with the corpus.
+not by walking its HNSW graph (chroma-core/chroma#1394, #7092). A staff member may read most
+of a trust's chunks (84% in the synthetic trust), so their filtered query scored nearly the
+whole index: 0.5 s at 100k chunks and 6 s at 1M, against 15-20 ms unfiltered
+(evals/reports/scale.md).
 
 So a broad filter is applied after an unfiltered, over-fetched search instead. Because the
 keyword index holds every chunk's audience and filter columns, the number of chunks the filter
@@ -29,7 +30,7 @@ from llama_index.core.vector_stores import FilterOperator, MetadataFilter, Metad
 
 from assistant.models import Filters, Principal
 
-PREFILTER_MAX = 10_000  # up to this many matching chunks, Chroma's own filter is fast enough
+PREFILTER_MAX = 10_000  # Chroma's filter costs ~6 µs per match (52 ms at 8.5k): below this, keep it exact
 OVERFETCH = 2.0  # fetch this many times the expected need
 FETCH_CAP = 1_000  # beyond this an unfiltered fetch costs more than the filter it avoids
 FILTER_KEYS = ("organisation", "doc_type", "doc_id")
