@@ -51,7 +51,7 @@ def allows(principal: Principal, filters: Filters | None) -> Callable[[dict], bo
     wanted = {k: set(getattr(filters, k, None) or ()) for k in FILTER_KEYS} if filters else {}
 
     def keep(meta: dict) -> bool:
-        if meta.get("audience", "all") not in principal.audiences:
+        if meta.get("audience") not in principal.audiences:  # missing never matches, as in `where`
             return False
         return all(not values or str(meta.get(k, "")) in values for k, values in wanted.items())
 
@@ -76,14 +76,15 @@ class PostFilteredRetriever(BaseRetriever):
 
 
 def dense_retriever(index: VectorStoreIndex, principal: Principal, filters: Filters | None, top_k: int,
-                    mask: np.ndarray | None) -> BaseRetriever:
+                    mask: np.ndarray | None, prefilter_max: int = PREFILTER_MAX) -> BaseRetriever:
     """The cheaper of Chroma's filter and post-filtering, for this principal and these filters.
 
     `mask` marks the chunks the filter keeps (from the keyword index), or is None when unknown.
+    `prefilter_max` exists so benchmarks and tests can force either plan.
     """
     filtered = index.as_retriever(similarity_top_k=top_k, filters=metadata_filters(principal, filters))
     matched = int(mask.sum()) if mask is not None else 0
-    if mask is None or matched <= PREFILTER_MAX:
+    if mask is None or matched <= prefilter_max:
         return filtered
     fetch = math.ceil(OVERFETCH * top_k * len(mask) / matched)
     if fetch > FETCH_CAP:

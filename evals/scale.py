@@ -134,23 +134,19 @@ def query(data: Path, real: bool, schools: int, n: int, host: str | None, port: 
 def plan_comparison(assistant, principal, qs: list[str]) -> dict:
     """Dense search alone, side by side: Chroma's `where` filter vs the post-filter plan the app
     chooses at scale (assistant/dense.py), and how much of the exact filtered top-k it keeps."""
-    import assistant.dense as dense
+    from assistant.dense import dense_retriever
 
     kb, k = assistant.kb, assistant.settings.candidate_k
     mask = kb.keyword.mask(principal.audiences, None)
-    saved, out, found = dense.PREFILTER_MAX, {"matched": int(mask.sum()), "chunks": len(mask)}, {}
-    try:
-        for name, limit in (("where", 10**12), ("post", 0)):
-            dense.PREFILTER_MAX = limit
-            retriever = dense.dense_retriever(kb.vector_index, principal, None, k, mask)
-            ms, found[name] = [], []
-            for q in qs:
-                t = time.perf_counter()
-                found[name].append({n.node.node_id for n in retriever.retrieve(q)})
-                ms.append((time.perf_counter() - t) * 1000)
-            out[f"{name}_p50"] = pct(ms, 50)
-    finally:
-        dense.PREFILTER_MAX = saved
+    out, found = {"matched": int(mask.sum()), "chunks": len(mask)}, {}
+    for name, limit in (("where", len(mask)), ("post", 0)):
+        retriever = dense_retriever(kb.vector_index, principal, None, k, mask, prefilter_max=limit)
+        ms, found[name] = [], []
+        for q in qs:
+            t = time.perf_counter()
+            found[name].append({n.node.node_id for n in retriever.retrieve(q)})
+            ms.append((time.perf_counter() - t) * 1000)
+        out[f"{name}_p50"] = pct(ms, 50)
     out["recall"] = statistics.fmean(len(a & b) / max(len(a), 1) for a, b in zip(found["where"], found["post"]))
     return out
 

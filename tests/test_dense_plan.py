@@ -25,11 +25,9 @@ def _plans(assistant, principal: Principal, filters: Filters | None, monkeypatch
     kb = assistant.kb
     mask = kb.keyword.mask(principal.audiences, filters)
     k = assistant.settings.candidate_k
-    monkeypatch.setattr(dense, "PREFILTER_MAX", 10**9)
-    filtered = dense_retriever(kb.vector_index, principal, filters, k, mask)
-    monkeypatch.setattr(dense, "PREFILTER_MAX", 0)
-    monkeypatch.setattr(dense, "FETCH_CAP", 10**9)
-    post = dense_retriever(kb.vector_index, principal, filters, k, mask)
+    filtered = dense_retriever(kb.vector_index, principal, filters, k, mask, prefilter_max=len(mask))
+    monkeypatch.setattr(dense, "FETCH_CAP", 10**9)  # a narrow filter would otherwise choose `where`
+    post = dense_retriever(kb.vector_index, principal, filters, k, mask, prefilter_max=0)
     return filtered, post
 
 
@@ -59,3 +57,16 @@ def test_governor_sees_the_paper_through_the_post_filter(assistant, monkeypatch)
     governor = Principal("governor", tuple(assistant.settings.audiences_for("governor")))
     _, post = _plans(assistant, governor, None, monkeypatch)
     assert PRIVATE_DOC_ID in {n.node.metadata["doc_id"] for n in post.retrieve("What is Project Kestrel?")}
+
+
+def test_post_filter_rule_matches_the_where_clause_semantics():
+    """A chunk without an audience matches no `where`, so the predicate must not keep it either."""
+    from assistant.dense import allows
+
+    staff = Principal("staff", ("all", "staff"))
+    keep = allows(staff, Filters(doc_type=["policy"]))
+    assert keep({"audience": "staff", "doc_type": "policy"})
+    assert not keep({"audience": "governors", "doc_type": "policy"})
+    assert not keep({"audience": "all", "doc_type": "plan"})
+    assert not keep({"doc_type": "policy"})
+    assert allows(staff, None)({"audience": "all"}) and not allows(staff, None)({})
