@@ -91,12 +91,12 @@ class Retriever:
         started = time.perf_counter()
         top_k = top_k or self.settings.top_k
         retrievers, weights = [], []
-        index = self.kb.keyword  # one snapshot for the mask and the BM25 search
-        mask = index.mask(principal.audiences, filters) if index is not None else None
+        keyword_index = self.kb.keyword  # one snapshot for the mask and the BM25 search
+        mask = keyword_index.mask(principal.audiences, filters) if keyword_index is not None else None
         if mode in ("hybrid", "dense"):
             retrievers.append(dense_retriever(self.kb.vector_index, principal, filters, self.settings.candidate_k, mask))
             weights.append(self.settings.dense_weight)
-        keyword = self._keyword(index, mask) if mode in ("hybrid", "bm25") else None
+        keyword = self._keyword(keyword_index, mask) if mode in ("hybrid", "bm25") else None
         if keyword is not None:
             retrievers.append(keyword)
             weights.append(self.settings.bm25_weight)
