@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from typing import Literal
 
+import bm25s
 import numpy as np
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
-from llama_index.core.schema import NodeWithScore, QueryBundle
+from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from assistant.dense import dense_retriever
@@ -121,15 +123,31 @@ class Retriever:
     def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None) -> BaseRetriever | None:
         if keyword is None or mask is None or not mask.any():
             return None
-        return _PositiveBM25(
-            existing_bm25=keyword.retriever.bm25,
-            similarity_top_k=min(self.settings.candidate_k, int(mask.sum())),
-            corpus_weight_mask=mask.astype(int).tolist(),
-        )
+        return KeywordRetriever(keyword.retriever, mask, min(self.settings.candidate_k, int(mask.sum())),
+                                self.kb.ingestor.vector_store.get_nodes)
 
 
-class _PositiveBM25(BM25Retriever):
-    """bm25s pads its top-k with zero-scored (masked-out or non-matching) chunks: drop them."""
+class KeywordRetriever(BaseRetriever):
+    """BM25 over the persisted index, masked to what the principal may read.
+
+    The persisted corpus holds only ids and filter fields (see `ingest.store.build_bm25`), so
+    the hits' nodes are read from Chroma by id. Query tokenisation is llama-index's own
+    (`BM25Retriever._retrieve`); the mask goes to bm25s as an array, and bm25s's zero-score
+    padding (masked-out or non-matching chunks) is dropped.
+    """
+
+    def __init__(self, index: BM25Retriever, mask: np.ndarray, top_k: int,
+                 fetch: Callable[[list[str]], list[BaseNode]]) -> None:
+        super().__init__()
+        self.index, self.mask, self.top_k, self.fetch = index, mask.astype(np.float32), top_k, fetch
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
-        return [n for n in super()._retrieve(query_bundle) if (n.score or 0.0) > 0.0]
+        idx = self.index
+        tokens = bm25s.tokenize(query_bundle.query_str, stemmer=None if idx.skip_stemming else idx.stemmer,
+                                token_pattern=idx.token_pattern, show_progress=False)
+        found, scores = idx.bm25.retrieve(tokens, k=self.top_k, weight_mask=self.mask, show_progress=False)
+        # bm25s hands back the corpus entry itself when the index was loaded with its corpus
+        entries = [i if isinstance(i, dict) else idx.corpus[int(i)] for i in found[0]]
+        hits = [(entry["node_id"], float(score)) for entry, score in zip(entries, scores[0]) if score > 0]
+        nodes = {n.node_id: n for n in self.fetch([node_id for node_id, _ in hits])} if hits else {}
+        return [NodeWithScore(node=nodes[node_id], score=score) for node_id, score in hits if node_id in nodes]

@@ -83,6 +83,9 @@ def all_nodes(collection: Any, page: int = 5000) -> list[BaseNode]:
         offset += page
 
 
+KEYWORD_FIELDS = ("node_id", "doc_id", "audience", "organisation", "doc_type", "page", "start", "end")
+
+
 def build_bm25(collection: Any, path: Path) -> BM25Retriever | None:
     """Rebuild the keyword index from Chroma and swap it in atomically."""
     nodes = all_nodes(collection)
@@ -93,6 +96,9 @@ def build_bm25(collection: Any, path: Path) -> BM25Retriever | None:
     if not nodes:
         return None
     retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10)
+    # Keep only what masks, counts and citations need; the full node (text and all) is read
+    # from Chroma for the few hits a query returns. At 1M chunks the full corpus was 2.5 GB.
+    retriever.corpus = [{k: c[k] for k in KEYWORD_FIELDS if k in c} for c in retriever.corpus]
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".bm25-"))
     retriever.persist(str(tmp))
     (tmp / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": fingerprint}))

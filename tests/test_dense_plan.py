@@ -70,3 +70,14 @@ def test_post_filter_rule_matches_the_where_clause_semantics():
     assert not keep({"audience": "all", "doc_type": "plan"})
     assert not keep({"doc_type": "policy"})
     assert allows(staff, None)({"audience": "all"}) and not allows(staff, None)({})
+
+
+def test_bm25_hits_come_back_as_full_chunks(assistant):
+    """Keyword-only retrieval returns whole chunks (text and metadata from Chroma), never the paper for staff."""
+    staff = Principal("staff", tuple(assistant.settings.audiences_for("staff")))
+    got = assistant.retriever.retrieve("Kestrel catering contract deficit", staff, mode="bm25", top_k=10).evidence
+    assert all(e.chunk.doc_id != PRIVATE_DOC_ID for e in got)
+    governor = Principal("governor", tuple(assistant.settings.audiences_for("governor")))
+    got = assistant.retriever.retrieve("Kestrel catering contract deficit", governor, mode="bm25").evidence
+    assert got[0].chunk.doc_id == PRIVATE_DOC_ID and "catering contract" in got[0].chunk.text
+    assert got[0].keyword and got[0].keyword > 0 and got[0].chunk.page >= 1

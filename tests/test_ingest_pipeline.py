@@ -157,3 +157,13 @@ def test_embedder_gets_nodes_in_length_order(settings):
     nodes = [TextNode(text="x" * n, id_=str(n)) for n in (50, 3, 400, 20)]
     lengths = [len(n.get_content(metadata_mode=MetadataMode.EMBED)) for n in LengthSorted()(nodes)]
     assert lengths == sorted(lengths) and len(lengths) == 4
+
+
+def test_keyword_index_persists_ids_and_filter_fields_only(settings, corpus):
+    """The BM25 corpus on disk is slim (no chunk text): hits are read back from Chroma by id."""
+    ing = Ingestor(settings)
+    ing.ingest_corpus(corpus)
+    bm25 = store.load_bm25(settings.bm25_dir, store.chroma_fingerprint(ing.collection))
+    assert bm25 is not None and bm25.corpus
+    assert all(set(c) <= set(store.KEYWORD_FIELDS) for c in bm25.corpus)
+    assert {"node_id", "doc_id", "audience", "page", "start", "end"} <= set(bm25.corpus[0])
