@@ -18,7 +18,6 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from pydantic import BaseModel
 
 from assistant.models import Evidence, Filters, Principal
-from ingest import store
 from ingest.manifest import Manifest, load_manifest
 from ingest.models import Page
 from ingest.pipeline import IngestReport, Ingestor
@@ -77,11 +76,10 @@ class KnowledgeBase:
         self.reload()
 
     # -- lifecycle ------------------------------------------------------------------
-    def reload(self) -> None:
-        """Pick up what an ingest changed: keyword index, chunk counts."""
-        self.ingestor.refresh_keyword_index()
-        fingerprint = store.chroma_fingerprint(self.ingestor.collection)
-        bm25 = store.load_bm25(self.settings.bm25_dir, fingerprint)
+    def reload(self, bm25: BM25Retriever | None = None) -> None:
+        """Pick up what an ingest changed: keyword index (`bm25` if just built), chunk counts."""
+        if bm25 is None:
+            bm25 = self.ingestor.refresh_keyword_index()
         self.keyword = KeywordIndex.wrap(bm25) if bm25 is not None else None
         counts: dict[str, int] = {}
         if self.keyword is not None:
@@ -99,8 +97,7 @@ class KnowledgeBase:
         with self._write_lock:
             deleted = self.ingestor.delete_document(doc_id)
             if deleted:
-                self.ingestor.refresh_keyword_index(force=True)
-                self.reload()
+                self.reload(self.ingestor.refresh_keyword_index(force=True))
             return deleted
 
     # -- documents ------------------------------------------------------------------

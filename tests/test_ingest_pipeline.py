@@ -167,3 +167,23 @@ def test_keyword_index_persists_ids_and_filter_fields_only(settings, corpus):
     assert bm25 is not None and bm25.corpus
     assert all(set(c) <= set(store.KEYWORD_FIELDS) for c in bm25.corpus)
     assert {"node_id", "doc_id", "audience", "page", "start", "end"} <= set(bm25.corpus[0])
+
+
+def test_startup_fingerprints_chroma_once_and_a_rebuilt_index_serves_queries(settings, corpus, monkeypatch):
+    """Reading every chunk id costs about a minute at 1M chunks: a reader start-up does it once.
+    After a delete the index built in memory (no corpus inside bm25s) answers keyword queries."""
+    from assistant.knowledge import KnowledgeBase
+    from assistant.models import Principal
+    from assistant.retrieval import Retriever
+
+    Ingestor(settings).ingest_corpus(corpus)
+    calls = []
+    real = store.chroma_fingerprint
+    monkeypatch.setattr(store, "chroma_fingerprint", lambda c: calls.append(1) or real(c))
+    kb = KnowledgeBase(settings)
+    assert len(calls) == 1 and kb.keyword is not None
+    admin = Principal("admin", tuple(settings.audiences_for("admin")))
+    victim = kb.documents(admin)[0].doc_id
+    assert kb.delete(victim)
+    got = Retriever(kb, settings).retrieve("values vision mission", admin, mode="bm25").evidence
+    assert got and all(e.chunk.doc_id != victim and e.chunk.text for e in got)
