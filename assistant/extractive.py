@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,7 +43,7 @@ class Scored:
     units: list[Unit]
     best: float
     answer_type: AnswerType | None = None
-    type_found: bool = False  # some unit holds a value of answer_type
+    typed: list[Unit] = field(default_factory=list)  # the units holding a value of answer_type
 
 
 def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks: BlockSpans | None = None) -> Scored:
@@ -52,7 +52,7 @@ def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks
     units = split_units(evidence, blocks)
     if not units:
         return Scored([], 0.0)
-    wanted, found = expected_type(question), False
+    wanted, typed = expected_type(question), []
     q_terms = terms(question)
     quoted = [q.lower() for q in QUOTED.findall(question)]
     vectors = encode([question] + [u.text for u in units])
@@ -64,8 +64,8 @@ def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks
             unit.score += QUOTE_BONUS  # the user (or the follow-up resolver) named this exact place
         if wanted is not None and wanted.found_in(unit.text):
             unit.score += TYPE_BONUS
-            found = True
-    return Scored(units, max(u.score for u in units), wanted, found)
+            typed.append(unit)
+    return Scored(units, max(u.score for u in units), wanted, typed)
 
 
 def answer_extractive(
@@ -86,17 +86,16 @@ def answer_extractive(
     scored = score_units(question, evidence, encode, blocks)
     if not scored.units or strength(question, evidence, scored) < threshold:
         return refusal(evidence, scored.units)
-    if scored.answer_type is not None and not scored.type_found:  # "what time…?" with no time in sight
+    if scored.answer_type is not None and not scored.typed:  # "what time…?" with no time in sight
         return refusal(evidence, scored.units, missing=scored.answer_type.name)
     if LIST_CUE.search(asked or question):
         listed = _list_answer(question, evidence, scored.units, outline)
         if listed is not None:
             return listed
     top = max(scored.units, key=lambda u: u.score)
-    if scored.answer_type is not None and not scored.answer_type.found_in(top.text):
+    if scored.answer_type is not None and top not in scored.typed:
         # the asked-for value leads, even when a topical sentence outscores it
-        lead = max((u for u in scored.units if scored.answer_type.found_in(u.text)), key=lambda u: u.score)
-        return _sentence_answer(evidence, scored, max_sentences, lead)
+        return _sentence_answer(evidence, scored, max_sentences, max(scored.typed, key=lambda u: u.score))
     items = [u for u in scored.units if u.evidence == top.evidence and u.run == top.run and u.kind == "item"]
     if top.intro and items:  # "…we are committed to:" means nothing without what follows
         return _bulleted(evidence[top.evidence], top, items)
