@@ -14,7 +14,6 @@ from pathlib import Path
 import numpy as np
 from llama_index.core import VectorStoreIndex
 from llama_index.retrievers.bm25 import BM25Retriever
-
 from pydantic import BaseModel
 
 from assistant.models import Evidence, Filters, Principal
@@ -90,7 +89,7 @@ class KnowledgeBase:
     def ingest(self, path: Path, corpus: str | None = None) -> IngestReport:
         with self._write_lock:
             report = self.ingestor.ingest_corpus(path, corpus=corpus)
-            self.reload()
+            self.reload(report.keyword_index)  # just built or checked: no second fingerprint
             return report
 
     def delete(self, doc_id: str) -> bool:

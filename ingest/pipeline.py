@@ -47,6 +47,7 @@ class FileResult:
 class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    keyword_index: BM25Retriever | None = field(default=None, repr=False)  # current after this ingest
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -110,7 +111,8 @@ class Ingestor:
         self._commit(batch)
         if root.is_dir():
             report.files.extend(self._remove_missing(manifest.name, {f.doc_id for f in report.files}))
-        self.refresh_keyword_index(force=any(f.status in ("ingested", "removed") for f in report.files))
+        changed = any(f.status in ("ingested", "removed") for f in report.files)
+        report.keyword_index = self.refresh_keyword_index(force=changed)
         report.seconds = time.perf_counter() - started
         if progress:
             progress("", len(paths), len(paths))

@@ -182,6 +182,10 @@ def test_startup_fingerprints_chroma_once_and_a_rebuilt_index_serves_queries(set
     monkeypatch.setattr(store, "chroma_fingerprint", lambda c: calls.append(1) or real(c))
     kb = KnowledgeBase(settings)
     assert len(calls) == 1 and kb.keyword is not None
+    calls.clear()
+    (corpus / "extra.md").write_text("# Extra\n\nOur minibus timetable is agreed each term.\n", encoding="utf-8")
+    kb.ingest(corpus)  # the ingest's fresh index is what the reader picks up: one fingerprint, in the build
+    assert len(calls) == 1 and "demo/extra.md" in set(kb.keyword.columns["doc_id"])
     admin = Principal("admin", tuple(settings.audiences_for("admin")))
     victim = kb.documents(admin)[0].doc_id
     assert kb.delete(victim)
