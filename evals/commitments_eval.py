@@ -15,6 +15,17 @@ Matching (documented here because every number depends on it):
   and the growth plan's prefix-duplicate items are aligned by exact text;
 - "strict" scores count only exact normalised matches.
 Time frame accuracy is over matched pairs: (time_from, time_to, date) all equal to the label.
+
+Owners and kinds (issue 11) are scored over matched pairs, per half of the labels: documents
+are split into `tune` (the rules were written looking at these) and `test` (held out), the
+`split` field of each label. Owner precision = correct owners / owners predicted, recall =
+correct owners / owners labelled (owner strings compared case- and space-insensitively);
+kind accuracy = share of matched pairs whose kind (pledge / target / milestone) equals the
+label. Kinds as labelled: a pledge is something the organisation undertakes to do, a target
+an end state to reach (an outcome, often measurable), a milestone a step in making or running
+the plan itself (sign-off, consultation, "Next steps"). The minutes set
+(evals/sets/commitments_minutes.jsonl, actions and decisions of the real governing-board
+minutes in ../shared) is scored the same way when that folder is present.
 """
 
 from __future__ import annotations
@@ -108,6 +119,43 @@ class Result:
         return self._ratio(ok, len(self.pairs))
 
 
+def _same_owner(a: str | None, b: str | None) -> bool:
+    return " ".join((a or "").lower().split()) == " ".join((b or "").lower().split())
+
+
+def owner_and_kind(res: Result, split: str | None = None) -> dict[str, float | int]:
+    """Owner precision/recall and kind accuracy over the matched pairs whose label is in `split`."""
+    pairs = [(res.pred[i], res.gold[j]) for i, j, _ in res.pairs if split is None or res.gold[j].get("split") == split]
+    predicted = [(p, g) for p, g in pairs if p.get("owner")]
+    labelled = [(p, g) for p, g in pairs if g.get("owner")]
+    correct = sum(1 for p, g in predicted if g.get("owner") and _same_owner(p["owner"], g["owner"]))
+    kinds = [(p, g) for p, g in pairs if g.get("kind")]
+    gold = [g for g in res.gold if split is None or g.get("split") == split]
+    preds = {i for i, j, _ in res.pairs if split is None or res.gold[j].get("split") == split}
+    return {
+        "gold": len(gold), "matched": len(pairs), "recall": len(pairs) / len(gold) if gold else 0.0,
+        "owner_p": correct / len(predicted) if predicted else 0.0, "owner_r": correct / len(labelled) if labelled else 0.0,
+        "owners_labelled": len(labelled), "owners_predicted": len(predicted), "owners_correct": correct,
+        "kind_acc": sum(1 for p, g in kinds if p.get("kind") == g["kind"]) / len(kinds) if kinds else 0.0,
+        "kinds": len(kinds), "preds": len(preds),
+    }
+
+
+def split_table(res: Result, title: str) -> list[str]:
+    lines = [f"## {title}", "", "| half | gold | matched | extraction recall | owner P | owner R "
+             "(correct/labelled) | kind accuracy |", "|---|---|---|---|---|---|---|"]
+    for split in ("test", "tune"):
+        m = owner_and_kind(res, split)
+        if not m["gold"]:
+            continue
+        lines.append(f"| {split} | {m['gold']} | {m['matched']} | {m['recall']:.3f} | {m['owner_p']:.3f} | "
+                     f"{m['owner_r']:.3f} ({m['owners_correct']}/{m['owners_labelled']}) | {m['kind_acc']:.3f} |")
+    confusion = Counter((res.gold[j].get("kind"), res.pred[i].get("kind")) for i, j, _ in res.pairs if res.gold[j].get("kind"))
+    lines += ["", "Kind confusion (label → predicted): " + ", ".join(f"{g}→{p}: {n}" for (g, p), n in
+                                                                   sorted(confusion.items())), ""]
+    return lines
+
+
 def load_gold(path: Path = GOLD) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
@@ -176,8 +224,22 @@ def report(res: Result) -> str:
 
 
 def main(out: Path = REPORT) -> None:
+    from evals.reviews_eval import minutes_result, reviews_report
+
     res = evaluate(predict(), load_gold())
     text = report(res)
+    text += "\n" + "\n".join(split_table(res, "Owners and kinds, by half (test first)"))
+    for half in ("test", "tune"):
+        m = owner_and_kind(res, half)
+        print(f"{half}: owner P {m['owner_p']:.3f} R {m['owner_r']:.3f} ({m['owners_correct']}/{m['owners_labelled']}), "
+              f"kind accuracy {m['kind_acc']:.3f} on {m['matched']} matched")
+    if (minutes := minutes_result()) is not None:
+        text += "\n" + "\n".join(split_table(minutes, "Minutes: actions and decisions (real FGB minutes, ../shared)"))
+        text += (f"Minutes extraction: {len(minutes.pred)} predicted / {len(minutes.gold)} labelled / "
+                 f"{len(minutes.pairs)} matched: precision {minutes.precision:.3f}, recall {minutes.recall:.3f}.\n")
+    if (reviews := reviews_report()) is not None:
+        text += "\n" + reviews
+        print(reviews)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     sp, sr = res.strict

@@ -30,19 +30,27 @@ OWN_WILL_RX = re.compile(r"\b(?:we|our\s+[\w\s’'-]{0,40}?)\s+will\b", _I)
 QUOTES = "\"“”‘’'«"
 
 ROLE_NOUN = (r"(?:Lead|Leader|Headteacher|Head\s+Teacher|Head\s+of\s+[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,2}|Principal"
-             r"|SENCO|SENCo|DSL|Officer|Manager|Director|Co-?ordinator|Committee|Board|Council|Governors?"
-             r"|Trustees?|CEO|CFO|COO|Executive|Clerk|Chair)(?<!s)s?")
+             r"|SENCO|SENCo|SENDCo|SENDCO|DSL|DHT|Officer|Manager|Director|Co-?ordinator|Committee|Board|Council"
+             r"|Governors?|Governing\s+Body|Trustees?|CEO|CFO|COO|Executive|Clerk|Chair)(?<!s)s?")
 ROLE = (rf"(?:[A-Z][\w/&-]*\s+){{0,3}}{ROLE_NOUN}\b(?:\s+(?:of|for)\s+[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){{0,3}})?"
         r"(?:\s+and\s+[A-Z][\w-]*)?")
+#: Posts and bodies named in lower case in running text ("the headteacher will", "led by the trust board").
+LOWER_ROLE = (r"(?:(?:deputy\s+|executive\s+)?head\s*teacher|senco|sendco|dsl|ceo|cfo|chief\s+(?:executive|financial)"
+              r"\s+officer|(?:local\s+)?governing\s+(?:body|board)|trust\s+board|board\s+of\s+(?:governors|trustees)"
+              r"|(?:[a-z]+\s+){0,2}committee|(?:[a-z]+\s+){0,2}(?:lead|leader)s?|clerk|chair\s+of\s+governors)")
+#: Column titles that hold the owner of a table row ("Owner: Head of English" from a DOCX table).
+OWNER_COLUMN_RX = re.compile(r"(?:^|;\s*)(?:[A-Z][a-z]+\s+)?(?:Lead|Owner|Responsible|Responsibility|Led\s+by|By\s+whom|Who)"
+                             r"\s*:\s*([^;|]{2,60})", _I)
 OWNER_RXS = [
     re.compile(rf"\b(?:via\s+the\s+work\s+of|led\s+by|overseen\s+by|owned\s+by|co-?ordinated\s+by|delivered\s+by"
                rf"|responsibility\s+of)\s+(?:the\s+|a\s+|an\s+)?(?:new\s+)?({ROLE})"),
+    re.compile(rf"\b(?i:led\s+by|overseen\s+by|owned\s+by|delivered\s+by|responsibility\s+of)\s+(?i:the\s+)?({LOWER_ROLE})\b"),
     re.compile(rf"^(?:[Tt]he\s+)?({ROLE})(?=\s|$)"),
     re.compile(rf"\b({ROLE})\s+(?:will|shall|to\s+(?!the\b)[a-z]+|is\s+responsible|are\s+responsible)"),
     re.compile(r"\b(?i:the)\s+((?:[a-z]+\s+){0,2}(?:committee|officer|headteacher|governors|board|council|senco|lead))"
                r"\s+will\b"),
-    re.compile(r"\b(?:Lead|Owner|Responsible|Responsibility|Led by)\s*:\s*([^;|]{2,60})"),
 ]
+CELL_ROLE_RX = re.compile(rf"(?:{ROLE}|(?i:{LOWER_ROLE}))")
 
 
 def has_marker(text: str) -> bool:
@@ -56,8 +64,64 @@ def has_marker(text: str) -> bool:
 
 
 def find_owner(text: str) -> str | None:
-    """A named post or body that does the work ("PSHE Lead", "Council"); never "the Trust" or "we"."""
+    """A named post or body that does the work ("PSHE Lead", "Council"); never "the Trust" or "we".
+
+    A table's owner column wins ("Owner: Head of English"), then a cell that is only a post
+    ("... | Literacy Lead"), then the wording of the text ("led by", "X will", "X to ...").
+    """
+    if m := OWNER_COLUMN_RX.search(text):
+        return _clean(m.group(1))
+    if " | " in text:
+        for cell in reversed(text.split(" | ")[1:]):
+            if CELL_ROLE_RX.fullmatch(cell.strip().rstrip(".")):
+                return _clean(cell)
     for rx in OWNER_RXS:
         if m := rx.search(text):
-            return " ".join(m.group(1).split()).rstrip(".,;")
+            return _clean(m.group(1))
     return None
+
+
+def _clean(owner: str) -> str:
+    return " ".join(owner.split()).rstrip(".,;")
+
+
+# -- kinds --------------------------------------------------------------------------------------
+
+#: A step in making or running the plan itself, not something it delivers.
+MILESTONE_HEADING_RX = re.compile(r"\b(?:timelines?|milestones?|next\s+steps|timetable|key\s+dates|implementation\s+plan"
+                                  r"|how\s+we\s+will\s+get\s+there)\b", _I)
+PROCESS_RX = re.compile(r"^(?:initial\s+)?(?:sign[\s-]*off|launch|go-live|consultation|draft\w*|engagement|scoping"
+                        r"|agreeing|formalising|co-creating|review\s+and\s+reset)\b|\bsign[\s-]*off\b|\bgo-live\b", _I)
+#: Measurable or checkable end states: numbers, "zero", "above the national average", "all learners will".
+TARGET_RX = re.compile(r"\d+(?:\.\d+)?\s*%|\bper\s*cent\b|\bzero\b|\bno\s+(?:child|pupil|learner|student)s?\b"
+                       r"|\babove\s+(?:the\s+)?national|\btargets?\s+(?:of|to|for)\b|\bat\s+least\s+\d"
+                       r"|\b(?:all|every|both)\s+(?:[\w-]+\s+){0,3}?(?:learners|pupils|students|children|staff|schools)\b"
+                       r"[^.]{0,60}\bwill\b", _I)
+_ORG_ACTS = re.compile(r"\b(?:we|the\s+trust|the\s+school|the\s+council|the\s+board|our\s+(?:school|trust))\s+"
+                       r"(?:also\s+)?(?:will|shall|are\s+committed|commit|pledge|promise|intend|aim|plan)\b(?!\s+(?:be|have)\b)", _I)
+_INTENT = re.compile(r"\bour\s+commitment\b|\bcommitted\s+to\b|\baims?\s+to\b|\bwill\s+(?:continue|remain|work|develop"
+                     r"|provide|ensure|support|signpost|deliver|introduce|create|build|invest)\b", _I)
+_STATE = re.compile(r"\bwill\s+(?:be|have|achieve|number|progress|benefit|feel|reach|secure|allow|develop\s+resilience)\b", _I)
+_ACTION_START = re.compile(r"^(?:to\s+[a-z]+|the\s+(?:establishment|development|creation|introduction)\s+of|a\s+common"
+                           r"|(?:further\s+)?(?:embed|ensure|deliver|encourage|continue|develop|provide|create|build|introduce"
+                           r"|review|establish|maintain|invest|support|promote|expand|improve|raise|reduce|increase)\b"
+                           r"|[A-Z][a-z]+ing\b|(?:further\s+)?(?:expansion|liaison|focus)\b)", _I)
+
+
+def kind_of(text: str, path: tuple[str, ...], dated_item: bool = False) -> str:
+    """pledge (we will do), target (an end state to reach) or milestone (a step of the plan's own process).
+
+    Why three: governors asking "what have we committed to by 2027?" want the pledges and
+    targets, not "Draft for consultation April 2024", which is a date in the plan's making.
+    """
+    if dated_item or any(MILESTONE_HEADING_RX.search(h) for h in path[-2:]) or PROCESS_RX.search(text):
+        return "milestone"
+    if TARGET_RX.search(text):
+        return "target"
+    if _ORG_ACTS.search(text) or _INTENT.search(text):
+        return "pledge"
+    if _STATE.search(text):
+        return "target"
+    if re.search(r"\bwill\b|\bshall\b", text, _I):
+        return "pledge"
+    return "pledge" if _ACTION_START.match(text.strip()) else "target"

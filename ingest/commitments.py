@@ -20,7 +20,7 @@ import re
 
 import pysbd
 
-from ingest.commitment_cues import find_owner, has_marker
+from ingest.commitment_cues import find_owner, has_marker, kind_of
 from ingest.commitment_runons import doc_labels, run_on, run_on_items, trim_run_on
 from ingest.models import SECTION_SEP, Block, Document, Page
 from ingest.timeframes import DATED_RX, Frame, parse_frame
@@ -95,7 +95,8 @@ def _opening_frame(page: Page, b: Block) -> Frame:
 def extract_commitments(doc: Document) -> list[dict]:
     """Every commitment of `doc`, in reading order, as plain dicts (they are stored as metadata).
 
-    Keys: text, doc_id, page, start, end, section, time_from, time_to, date, theme, owner, kind.
+    Keys: text, doc_id, page, start, end, section, time_from, time_to, date, theme, owner, kind
+    (pledge / target / milestone; see `commitment_cues.kind_of`).
     """
     labels = doc_labels(doc)
     closing = any(
@@ -116,7 +117,7 @@ def extract_commitments(doc: Document) -> list[dict]:
             "text": text, "doc_id": doc.meta.doc_id, "page": page.number, "start": s, "end": e,
             "section": SECTION_SEP.join(path), "time_from": frame.time_from, "time_to": frame.time_to,
             "date": frame.date, "theme": theme or theme_of(path),
-            "owner": find_owner(text), "kind": kind,
+            "owner": find_owner(text), "kind": kind_of(text, path, dated_item=kind == "milestone"),
         })
 
     for page in doc.pages:

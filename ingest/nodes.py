@@ -22,8 +22,8 @@ from llama_index.core.schema import (
 )
 
 from ingest.chunking import chunk_document
-from ingest.commitments import extract_commitments
 from ingest.models import SECTION_SEP, Block, Chunk, Document, DocumentMeta, Page
+from ingest.tracker import tracker_metadata
 
 #: Only this is embedded with the text ("title | section", cut to fit the model's window);
 #: everything else is for filtering and citing, and is never quoted.
@@ -37,7 +37,7 @@ def to_llama_document(doc: Document, source_hash: str) -> LlamaDocument:
         "file_hash": doc.file_hash,
         "source_hash": source_hash,
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "commitments": extract_commitments(doc),  # replaced and deleted with their document
+        **tracker_metadata(doc),  # commitments, actions, review metadata: replaced and deleted with the document
         "pages": [
             {"number": p.number, "text": p.text, "blocks": [_block_dict(b) for b in p.blocks]}
             for p in doc.pages
