@@ -1,53 +1,40 @@
-"""Generative answers: an LLM writes from numbered evidence, then every sentence is checked.
+"""Generative answers: an LLM phrases what the evidence supports, checked sentence by sentence.
 
-The LLM sees only the retrieved evidence (numbered, with title, section and page) and
-the question — no history, no other document text — and must cite each sentence with
-[n]. Its reply is streamed as it arrives; afterwards it is *grounded*: markers that
-point nowhere are dropped, each sentence is compared with the evidence it cites (the
-same units, embedder and term overlap as extractive answers) and flagged
-`supported=False` when the evidence does not carry it, and each cited passage becomes
-a `Citation` with an exact page span. A model that writes fluent nonsense thus cannot
-pass it off as sourced: the UI can show which sentences the documents back.
+The service runs the extractive evidence check first and only calls this when it passed, so
+the model is never asked a question the documents cannot answer. The LLM sees only the
+numbered evidence (trimmed to the prompt's token budget) and the question, and is asked to
+cite each sentence with [n]. Its reply is checked *as it streams* (`assistant.grounding`):
+each finished sentence is judged against the evidence, its markers renumbered in order of
+first use, and only then sent on — so the text a client receives token by token is exactly
+the final answer, with the same numbers. Until a supported sentence arrives, sentences are
+held back: a reply in which nothing is supported is replaced by the extractive answer with a
+note, never shown as if it were sourced. A failed, empty or overdue reply is reported as
+"the language model failed" (the reason logged), never as "not in the documents".
 """
 
 from __future__ import annotations
 
-import re
+import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import numpy as np
-import pysbd
 from llama_index.core.llms import LLM, ChatMessage, MessageRole
 
-from assistant.extractive import OVERLAP_WEIGHT, REFUSAL, Encoder, refusal, score_units
+from assistant.extractive import Encoder, refusal
+from assistant.grounding import Grounder, Judged, complete, spans
+from assistant.llm import LLMFailure, context_window, count_tokens, stream_text
 from assistant.models import Answer, Citation, Evidence, Sentence
-from assistant.units import BULLET, Unit, citation, overlap, split_units, terms
+from assistant.units import Unit, citation, split_units
 from ingest.settings import Settings
+
+log = logging.getLogger(__name__)
 
 #: The exact sentence the model must use when the evidence does not answer the question.
 NOT_IN_DOCUMENTS = "The documents don't say."
-#: Support of a sentence by one passage of the evidence it cites (a sentence, list item or
-#: whole bulleted list), measured on the demo corpus with MiniLM: faithful paraphrases score
-#: cosine 0.69-1.0 against their source, fabrications that reuse the topic's vocabulary
-#: ("the Trust will close all of its schools in Dudley") 0.47-0.63. So a sentence is
-#: supported when a passage is close in meaning on its own (cosine ≥ 0.75), or close
-#: enough (≥ 0.5) while sharing most of the sentence's content terms (≥ 0.6, stemmed,
-#: stopwords removed) — which admits a reordered or shortened quote. What this cannot
-#: catch is a fabrication built from the passage's own words ("…will be appointed by the
-#: council"): support here means "the cited passage says something this close", not entailment.
-SUPPORT_COSINE = 0.75
-PARAPHRASE_COSINE = 0.5
-PARAPHRASE_OVERLAP = 0.6
-#: Uncited sentences are unsupported unless they are connectives ("In summary:",
-#: "Here is what the plan says:"): at most this many content terms and words, no digits.
-CONNECTIVE_TERMS = 2
-CONNECTIVE_WORDS = 8
-
-MARKER_GROUP = re.compile(r"([ \t]*)\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
-LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
-DIGITS = re.compile(r"\d+")
-_segmenter = pysbd.Segmenter(language="en", clean=False)
+LLM_FAILED = "The language model failed, so this answer quotes the documents instead:"
+LLM_FAILED_PARTWAY = "(The language model failed before finishing; the answer above may be incomplete.)"
+NOT_SUPPORTED = "The language model's answer was not supported by the documents, so this answer quotes them instead:"
+#: Tokens kept free beyond the estimate: chat-template tokens and the estimate's error.
+PROMPT_MARGIN = 96
 
 SYSTEM_PROMPT = """You answer questions about a school trust's documents. Use ONLY the numbered evidence passages in the user's message; never use outside knowledge.
 Rules:
@@ -57,196 +44,166 @@ Rules:
 - If the evidence does not answer the question, reply with exactly this sentence and nothing else: {refusal}"""
 
 
-def build_messages(question: str, evidence: list[Evidence], max_sentences: int = 4) -> list[ChatMessage]:
-    """The whole prompt: fixed instructions, the numbered evidence, the question. Nothing else."""
-    passages = []
+class Piece(str):
+    """Streamed answer text that knows the sentence it renders (so /v1 can flag it inline)."""
+
+    sentence: Sentence | None = None
+
+
+def build_messages(
+    question: str, evidence: list[Evidence], max_sentences: int = 4, budget: int | None = None
+) -> tuple[list[ChatMessage], list[Evidence]]:
+    """The whole prompt (instructions, numbered evidence, question) and the evidence it holds.
+
+    With a `budget` (tokens), passages are added in rank order while they fit; the first is
+    shortened if even it does not, so the prompt can never exceed the model's window."""
+    system = SYSTEM_PROMPT.format(max_sentences=max_sentences, refusal=NOT_IN_DOCUMENTS)
+    tail = f"\n\nQuestion: {question.strip()}"
+    left = None if budget is None else budget - count_tokens(system) - count_tokens("Evidence:\n\n" + tail)
+    passages: list[str] = []
+    used: list[Evidence] = []
     for n, ev in enumerate(evidence, start=1):
         c = ev.chunk
         where = f"{c.title} — {c.section}" if c.section else c.title
-        passages.append(f"[{n}] {where}, p. {c.page}:\n{c.text.strip()}")
-    user = "Evidence:\n\n" + "\n\n".join(passages) + f"\n\nQuestion: {question.strip()}"
-    system = SYSTEM_PROMPT.format(max_sentences=max_sentences, refusal=NOT_IN_DOCUMENTS)
-    return [ChatMessage(role=MessageRole.SYSTEM, content=system), ChatMessage(role=MessageRole.USER, content=user)]
+        text = f"[{n}] {where}, p. {c.page}:\n{c.text.strip()}"
+        if left is not None:
+            cost = count_tokens(text) + 1
+            if cost > left:
+                if not used and left > 40:  # not even one whole passage fits: keep its start
+                    passages.append(text[: int(left * 3)].rsplit(" ", 1)[0] + " …")
+                    used.append(ev)
+                break
+            left -= cost
+        passages.append(text)
+        used.append(ev)
+    user = "Evidence:\n\n" + "\n\n".join(passages) + tail
+    return [ChatMessage(role=MessageRole.SYSTEM, content=system), ChatMessage(role=MessageRole.USER, content=user)], used
 
 
 def stream_generative(
-    question: str, evidence: list[Evidence], llm: LLM, encode: Encoder, settings: Settings
+    question: str, evidence: list[Evidence], llm: LLM, encode: Encoder, settings: Settings,
+    checked: Answer | None = None,
 ) -> Iterator[str | Answer]:
-    """Yield the LLM's text deltas as they arrive, then the grounded `Answer`."""
+    """Yield checked answer text as it is produced, then the final `Answer` (equal to the text).
+
+    `checked` is the extractive answer for the same evidence: the fallback when the model
+    fails or says nothing the documents support."""
     if not evidence:  # nothing the role may read matched: no point asking the model
-        yield REFUSAL
-        yield _as_generative(refusal([], []))
+        yield from _finish(_as_generative(refusal([], [])))
         return
-    parts: list[str] = []
-    for response in llm.stream_chat(build_messages(question, evidence, settings.max_answer_sentences)):
-        delta = response.delta or ""
-        if delta:
-            parts.append(delta)
-            yield delta
-    yield ground(question, "".join(parts), evidence, encode)
+    budget = context_window(llm) - settings.llm_max_tokens - PROMPT_MARGIN
+    messages, used = build_messages(question, evidence, settings.max_answer_sentences, budget)
+    grounder = Grounder(used, encode)
+    state = _Answering(used)
+    raw, judged_upto = "", 0
+    try:
+        for delta in stream_text(llm, messages, settings.llm_deadline_s):
+            raw += delta
+            done, _ = complete(raw)
+            for lead, sentence in done[judged_upto:]:
+                yield from state.add(grounder.judge(lead, sentence))
+            judged_upto = max(judged_upto, len(done))
+        if not raw.strip():
+            raise LLMFailure("the model returned an empty reply")
+    except LLMFailure as exc:
+        log.warning("the language model failed: %s", exc)
+        if state.answered:
+            yield from state.emit(Piece("\n\n" + LLM_FAILED_PARTWAY))
+            yield state.answer()
+        else:
+            yield from _finish(_fallback(LLM_FAILED, checked, used, question, encode))
+        return
+    for lead, sentence in spans(raw)[judged_upto:]:
+        yield from state.add(grounder.judge(lead, sentence))
+    if state.answered:
+        yield state.answer()
+    elif state.refused:  # the model read the evidence and said it does not answer this
+        yield from _finish(_as_generative(refusal(used, _scored_units(question, used, encode))))
+    else:
+        yield from _finish(_fallback(NOT_SUPPORTED, checked, used, question, encode))
 
 
-def ground(question: str, text: str, evidence: list[Evidence], encode: Encoder) -> Answer:
-    """Turn the model's raw reply into an Answer with checked sentences and exact citations."""
-    if _is_refusal(text):
-        return _as_generative(refusal(evidence, score_units(question, evidence, encode).units))
-    order: list[int] = []  # evidence numbers (1-based, as the model wrote them) in order of first use
-    for m in MARKER_GROUP.finditer(text):
-        for n in _numbers(m.group(2)):
-            if 1 <= n <= len(evidence) and n not in order:
-                order.append(n)
-    renumber = {old: new for new, old in enumerate(order, start=1)}
-    raw = _sentences(text)
-    cited = [[n for n in _numbers_in(s) if n in renumber] for s in raw]
-    plain = [_strip_markers(s) for s in raw]
-    keep = [i for i, p in enumerate(plain) if p]
-    plain, cited = [plain[i] for i in keep], [cited[i] for i in keep]
+class _Answering:
+    """The answer so far: what was sent, the numbering, and sentences held back until one is supported."""
 
-    passages = _passages(evidence, set(renumber))
-    vectors = np.asarray(encode(plain + [p.text for p in passages])) if plain else np.zeros((0, 1))
-    sent_vecs, passage_vecs = vectors[: len(plain)], vectors[len(plain):]
+    def __init__(self, evidence: list[Evidence]) -> None:
+        self.evidence = evidence
+        self.renumber: dict[int, int] = {}
+        self.best: dict[int, tuple[float, object]] = {}
+        self.held: list[Judged] = []
+        self.sent: list[str] = []
+        self.sentences: list[Sentence] = []
+        self.answered = False
+        self.refused = False
 
-    best: dict[int, tuple[float, Passage | None]] = {n: (-1.0, None) for n in order}
-    sentences: list[Sentence] = []
-    for i, (sentence, numbers) in enumerate(zip(plain, cited)):
-        if not numbers:
-            sentences.append(Sentence(text=sentence, citations=[], supported=_is_connective(sentence)))
-            continue
-        s_terms, close = terms(sentence), False
-        for j, passage in enumerate(passages):
-            if passage.number not in numbers:
-                continue
-            cos = float(passage_vecs[j] @ sent_vecs[i])
-            ov = overlap(s_terms, passage.text)
-            close = close or cos >= SUPPORT_COSINE or (cos >= PARAPHRASE_COSINE and ov >= PARAPHRASE_OVERLAP)
-            score = cos + OVERLAP_WEIGHT * ov
-            if score > best[passage.number][0]:
-                best[passage.number] = (score, passage)
-        supported = close and _numbers_found(sentence, [evidence[n - 1] for n in numbers])
-        sentences.append(Sentence(text=sentence, citations=[renumber[n] for n in numbers], supported=supported))
+    def add(self, j: Judged) -> Iterator[Piece]:
+        if j.kind == "refusal":
+            self.refused = True
+        if not self.answered and not (j.kind == "claim" and j.supported):
+            self.held.append(j)
+            return
+        self.answered = True
+        for held in self.held:
+            yield from self._render(held)
+        self.held = []
+        yield from self._render(j)
 
-    citations: list[Citation] = []
-    for old in order:
-        ev = evidence[old - 1]
-        score, passage = best[old]
-        start, end = (passage.start, passage.end) if passage else (ev.chunk.start, ev.chunk.end)
-        citations.append(citation(renumber[old], ev, start, end, score if passage else ev.score))
-    answer_text = MARKER_GROUP.sub(lambda m: _rewrite(m, renumber), text).strip()
-    return Answer(answer=answer_text, citations=citations, refused=False, mode="generative", sentences=sentences)
+    def _render(self, j: Judged) -> Iterator[Piece]:
+        numbers = j.numbers if j.kind == "claim" else []
+        for n in numbers:
+            self.renumber.setdefault(n, len(self.renumber) + 1)
+            if n in j.best and j.best[n][0] > self.best.get(n, (-9.0, None))[0]:
+                self.best[n] = j.best[n]
+        cites = [self.renumber[n] for n in numbers]
+        sentence = Sentence(text=j.text, citations=cites, supported=j.supported)
+        self.sentences.append(sentence)
+        lead = j.lead if self.sent else j.lead.lstrip()
+        yield from self.emit(Piece(lead + j.text + ("".join(f" [{c}]" for c in cites[:1])
+                                                     + "".join(f"[{c}]" for c in cites[1:]))), sentence)
 
+    def emit(self, piece: Piece, sentence: Sentence | None = None) -> Iterator[Piece]:
+        piece.sentence = sentence
+        self.sent.append(piece)
+        yield piece
 
-# -- helpers ---------------------------------------------------------------------------------
-@dataclass
-class Passage:
-    number: int  # 1-based evidence number, as in the prompt
-    text: str
-    start: int  # page offsets
-    end: int
+    def answer(self) -> Answer:
+        citations: list[Citation] = []
+        for old, new in self.renumber.items():
+            ev = self.evidence[old - 1]
+            score, passage = self.best.get(old, (ev.score, None))
+            start, end = (passage.start, passage.end) if passage else (ev.chunk.start, ev.chunk.end)
+            citations.append(citation(new, ev, start, end, score))
+        return Answer(answer="".join(self.sent), citations=citations, refused=False, mode="generative",
+                      sentences=self.sentences)
 
 
-def _passages(evidence: list[Evidence], numbers: set[int]) -> list[Passage]:
-    """What a cited sentence is compared with: each unit of the cited chunks, plus each whole
-    bulleted list, since "the values are A, B and C" is supported by the list, not by any item."""
-    out: list[Passage] = []
-    runs: dict[tuple[int, int], list[Unit]] = {}
-    for u in split_units(evidence):
-        if u.evidence + 1 not in numbers:
-            continue
-        out.append(Passage(u.evidence + 1, u.text, u.start, u.end))
-        if u.run >= 0:
-            runs.setdefault((u.evidence, u.run), []).append(u)
-    for (idx, _), members in runs.items():
-        if sum(m.kind == "item" for m in members) >= 2:
-            c = evidence[idx].chunk
-            start, end = members[0].start, members[-1].end
-            out.append(Passage(idx + 1, c.text[start - c.start : end - c.start], start, end))
-    return out
+def _fallback(note: str, checked: Answer | None, evidence: list[Evidence], question: str, encode: Encoder) -> Answer:
+    """The extractive answer, introduced by why it replaces the model's."""
+    if checked is None or checked.refused:
+        return _as_generative(refusal(evidence, _scored_units(question, evidence, encode)))
+    return checked.model_copy(update={
+        "answer": f"{note}\n\n{checked.answer}",
+        "sentences": [Sentence(text=note, citations=[]), *checked.sentences],
+        "mode": "extractive",
+    })
+
+
+def _scored_units(question: str, evidence: list[Evidence], encode: Encoder) -> list[Unit]:
+    """The evidence's units scored by closeness to the question: a refusal quotes the closest."""
+    units = split_units(evidence)
+    if units:
+        vectors = encode([question] + [u.text for u in units])
+        for unit, sim in zip(units, vectors[1:] @ vectors[0]):
+            unit.score = float(sim)
+    return units
+
+
+def _finish(answer: Answer) -> Iterator[str | Answer]:
+    """A whole answer at once: its text as one piece (so streamed text equals it), then it."""
+    yield Piece(answer.answer)
+    yield answer
 
 
 def _as_generative(answer: Answer) -> Answer:
     answer.mode = "generative"
     return answer
-
-
-def _normalise(text: str) -> str:
-    text = MARKER_GROUP.sub("", text).replace("’", "'").replace("‘", "'").lower()
-    return " ".join(text.split()).strip(" .!\"'*_")
-
-
-def _is_refusal(text: str) -> bool:
-    """The model's fixed 'not in the documents' sentence (or nothing at all) and no cited claim after it."""
-    norm = _normalise(text)
-    if not norm:
-        return True
-    fixed = {_normalise(NOT_IN_DOCUMENTS), "the documents do not say"}
-    if norm in fixed:
-        return True
-    first, *rest = _sentences(text) or [""]
-    return _normalise(first) in fixed and not any(MARKER_GROUP.search(r) for r in rest)
-
-
-def _sentences(text: str) -> list[str]:
-    """Sentences and list items of the reply; a marker group that pysbd put at the start of
-    the next sentence ("... today. [2] Next ...") is moved back to the sentence it ends."""
-    out: list[str] = []
-    for line in text.split("\n"):
-        bullet = BULLET.match(line)
-        body = line[bullet.end():] if bullet else line
-        if not body.strip():
-            continue
-        for segment in _segmenter.segment(body):
-            lead = LEADING_MARKERS.match(segment)
-            if lead and out:
-                out[-1] += lead.group(0)
-                segment = segment[lead.end():]
-            if segment.strip():
-                out.append(segment.strip())
-    return out
-
-
-def _numbers(group: str) -> list[int]:
-    return [int(x) for x in re.findall(r"\d+", group)]
-
-
-def _numbers_in(sentence: str) -> list[int]:
-    seen: list[int] = []
-    for m in MARKER_GROUP.finditer(sentence):
-        seen += [n for n in _numbers(m.group(2)) if n not in seen]
-    return seen
-
-
-def _strip_markers(sentence: str) -> str:
-    text = MARKER_GROUP.sub("", sentence)
-    text = re.sub(r"\s+([.,;:!?])", r"\1", text)
-    return " ".join(text.split())
-
-
-def _rewrite(m: re.Match, renumber: dict[int, int]) -> str:
-    kept = []
-    for n in _numbers(m.group(2)):
-        if n in renumber and renumber[n] not in kept:
-            kept.append(renumber[n])
-    return m.group(1) + "".join(f"[{k}]" for k in kept) if kept else ""
-
-
-def _is_connective(sentence: str) -> bool:
-    return (
-        len(terms(sentence)) <= CONNECTIVE_TERMS
-        and len(sentence.split()) <= CONNECTIVE_WORDS
-        and not DIGITS.search(sentence)
-    )
-
-
-def _numbers_found(sentence: str, cited: list[Evidence]) -> bool:
-    """Every number in the sentence (a year, a count, a percentage) appears in what it cites.
-
-    Invented figures are the commonest hallucination and the one an embedding barely
-    notices ("by 2030" vs "by 2027"), so they are checked literally."""
-    wanted = set(DIGITS.findall(sentence))
-    if not wanted:
-        return True
-    have: set[str] = set()
-    for ev in cited:
-        c = ev.chunk
-        have |= set(DIGITS.findall(f"{c.title} {c.section} {c.page} {c.text}"))
-    return wanted <= have

