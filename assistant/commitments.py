@@ -1,252 +1,126 @@
-"""The commitments tracker: what the documents promise, by when, and who does it.
+"""Chat answers about commitments, from the tracker: the tab's count, grouped, a screenful, owners stated.
 
-Commitments are extracted at ingestion (`ingest.commitments`) and kept in each
-document's docstore metadata, so they are replaced and deleted with the document
-and inherit its audience: a principal only ever sees commitments of documents
-their role may read. The same list backs the API (`/api/commitments`, CSV), the UI
-tab and chat answers to "what have we committed to by 2027?", so all three agree.
+"What have we committed to by 2027, and who owns it?", "what are we aiming for by 2026?",
+"what did we promise on reading?", "what did the board agree about the SIP?" are turned
+into the same `CommitmentFilters` the Commitments tab and `GET /api/commitments` use,
+merged with the request's own filters and run with the request's principal, so the
+count in the answer is the count the tab shows for those filters. The answer says that
+count, groups rows by organisation and document, shows at most a screenful, names the
+rest ("N more — open the Commitments tab"), and answers the owner part explicitly,
+including how many rows have no owner stated. With an LLM the lead sentence may be
+phrased by it; the rows and counts always come from the tracker.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import logging
 import re
-import threading
-from collections.abc import Iterable
-
-from pydantic import BaseModel, Field
+from collections import Counter
+from typing import Any
 
 from assistant.knowledge import KnowledgeBase
-from assistant.models import Answer, Citation, Principal, Sentence
+from assistant.models import Answer, Citation, Filters, Principal, Sentence
+from assistant.tracker import (CSV_COLUMNS, Commitment, CommitmentFilters, CommitmentView, all_commitments,  # noqa: F401
+                               chunk_id_for, list_commitments, to_csv)
 from assistant.units import terms
-from ingest.commitments import extract_commitments
-from ingest.nodes import from_llama_document
 
-MAX_CITED = 60  # a chat answer lists at most this many; the tab and the CSV have them all
+log = logging.getLogger(__name__)
+MAX_SHOWN = 10  # a screenful; the tab and the CSV have them all
 
+# -- recognising the question -------------------------------------------------------------------
 
-class CommitmentView(BaseModel):
-    id: str = Field(description="Stable address: doc_id#page:start")
-    text: str = Field(description="Verbatim: the page text[start:end]")
-    doc_id: str
-    title: str
-    organisation: str
-    audience: str
-    page: int
-    start: int
-    end: int
-    section: str
-    theme: str = ""
-    owner: str | None = None
-    time_from: int | None = None
-    time_to: int | None = None
-    date: str | None = Field(None, description="YYYY-MM for a dated milestone or deadline")
-    kind: str = "sentence"
-
-    @property
-    def due(self) -> int | None:
-        """The year it is due: a milestone's year, else the end of its period."""
-        return int(self.date[:4]) if self.date else self.time_to
-
-    @property
-    def span(self) -> tuple[int, float] | None:
-        """Years it is in force: "by 2027" is the year 2027, "from 2023" runs on from 2023."""
-        if self.date:
-            return int(self.date[:4]), int(self.date[:4])
-        if self.time_from is None and self.time_to is None:
-            return None
-        lo = self.time_from if self.time_from is not None else self.time_to
-        hi = self.time_to if self.time_to is not None else float("inf")
-        return lo, hi
-
-
-_cache: dict[tuple[str, str], list[dict]] = {}
-_cache_lock = threading.Lock()
-
-
-def _stored(node) -> list[dict]:
-    """The document's stored commitments; documents ingested before they were stored are extracted
-    on first use (cached by the document's source hash, so a re-ingested file is re-read)."""
-    m = node.metadata
-    if "commitments" in m:
-        return m["commitments"]
-    key = (node.node_id, m.get("source_hash", ""))
-    with _cache_lock:
-        if key not in _cache:
-            _cache[key] = extract_commitments(from_llama_document(node))
-        return _cache[key]
-
-
-def all_commitments(kb: KnowledgeBase, principal: Principal) -> list[CommitmentView]:
-    docstore = kb.ingestor.docstore
-    out = []
-    for doc_id in kb.ingestor.document_ids():
-        node = docstore.get_document(doc_id, raise_error=False)
-        if node is None or node.metadata.get("audience", "all") not in principal.audiences:
-            continue
-        m = node.metadata
-        for c in _stored(node):
-            out.append(CommitmentView(
-                id=f"{doc_id}#{c['page']}:{c['start']}", title=m.get("title", ""),
-                organisation=m.get("organisation", ""), audience=m.get("audience", "all"),
-                **{k: c.get(k) for k in ("text", "doc_id", "page", "start", "end", "section", "owner",
-                                         "time_from", "time_to", "date")},
-                theme=c.get("theme") or "", kind=c.get("kind") or "sentence",
-            ))
-    return out
-
-
-def _overlaps(c: CommitmentView, lo: int | None, hi: int | None) -> bool:
-    span = c.span
-    if span is None:
-        return False
-    return (lo is None or span[1] >= lo) and (hi is None or span[0] <= hi)
-
-
-def _values(v: str | Iterable[str] | None) -> list[str]:
-    if v is None:
-        return []
-    return [x.lower() for x in ([v] if isinstance(v, str) else v) if x]
-
-
-def list_commitments(
-    kb: KnowledgeBase, principal: Principal, organisation: str | list[str] | None = None,
-    doc_id: str | list[str] | None = None, year: int | None = None, year_from: int | None = None,
-    year_to: int | None = None, theme: str | None = None, owner: str | None = None, q: str | None = None,
-) -> list[CommitmentView]:
-    """Commitments the principal may see, filtered; ordered by due year, then document order.
-
-    `year` keeps those in force that year (a range covering it, a "by" year equal to it,
-    a milestone in it); `year_from`/`year_to` keep those whose years overlap the range.
-    `theme`, `owner` and `q` are case-insensitive substring filters (`q` on every word).
-    """
-    orgs, docs = _values(organisation), _values(doc_id)
-    words = [w for w in (q or "").lower().split() if w]
-    out = []
-    for c in all_commitments(kb, principal):
-        if orgs and c.organisation.lower() not in orgs:
-            continue
-        if docs and c.doc_id.lower() not in docs:
-            continue
-        if year is not None and not _overlaps(c, year, year):
-            continue
-        if (year_from is not None or year_to is not None) and not _overlaps(c, year_from, year_to):
-            continue
-        if theme and theme.lower() not in c.theme.lower():
-            continue
-        if owner and owner.lower() not in (c.owner or "").lower():
-            continue
-        hay = " ".join([c.text, c.section, c.theme, c.owner or "", c.title]).lower()
-        if any(w not in hay for w in words):
-            continue
-        out.append(c)
-    return sorted(out, key=lambda c: (c.due or 9999, c.title, c.page, c.start))
-
-
-CSV_COLUMNS = ["organisation", "title", "section", "theme", "owner", "time_from", "time_to", "date",
-               "text", "doc_id", "page", "start", "end"]
-
-
-def to_csv(rows: list[CommitmentView]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
-    for c in rows:
-        writer.writerow(["" if getattr(c, k) is None else getattr(c, k) for k in CSV_COLUMNS])
-    return buf.getvalue()
-
-
-# -- chat: commitment questions answered from the tracker ---------------------------------------
-
-_COMMIT_Q = re.compile(
-    r"\b(?:commit(?:ted|ments?|s)?|pledge[sd]?|promis(?:e[sd]?|ing)|targets?|deadlines?|milestones?|timelines?"
-    r"|due\s+(?:by|in|before)|what\s+(?:will|are)\s+we\s+(?:do|deliver|achiev|aim)\w*)\b", re.I)
+_STRONG = re.compile(
+    r"\b(?:commit(?:ted|ments?|s)?|pledge[sd]?|promis(?:e[sd]?|ing)|what\s+(?:are|is)\s+(?:we|the\s+trust)\s+aiming"
+    r"|what\s+(?:will|are|do)\s+we\s+(?:do|deliver|achiev|aim|plan)\w*|who\s+owns|"
+    r"what\s+(?:did|has|have)\s+(?:the\s+)?(?:board|governors|fgb|we)\s+(?:agree|decide|resolve)\w*"
+    r"|actions?\s+(?:are\s+)?(?:still\s+)?(?:open|outstanding)|open\s+actions?|action\s+points?)\b", re.I)
+#: Ordinary words ("targets", "timelines") count only in a question about our plans or a year:
+#: "What targets does the teacher set in an IEP?" is a question for the policy text.
+_WEAK = re.compile(r"\b(?:targets?|deadlines?|milestones?|timelines?|aims?|goals?|objectives?|due|planned)\b", re.I)
+_OURS = re.compile(r"\b(?:our|we|us|the\s+trust'?s?|(?:by|before|until)\s+20\d\d)\b", re.I)
 _YEAR_Q = re.compile(r"\b(by|before|until|in|for|during|from|after)\s+(?:the\s+end\s+of\s+)?(20\d\d)\b", re.I)
-#: Stemmed words that ask for commitments in general; what is left of a question is its topic.
-_FRAME_WORDS = {"commit", "pledg", "promis", "target", "deadlin", "mileston", "timelin", "due", "trust",
-                "school", "plan", "achiev", "deliv", "aim", "list", "made", "make", "year", "done", "gone",
-                "need", "everi", "everyth", "current", "still", "outstand", "main", "key", "upcom"}
+_OWNER_Q = re.compile(r"\b(?:who\s+(?:owns|leads|is\s+responsible|does|will)|owners?|responsib\w+|accountable)\b", re.I)
+_FOR_OWNER = re.compile(r"\b(?:open\s+)?for\s+the\s+(head(?:teacher)?|clerk|chair|senco|sendco|dsl|ceo)\b", re.I)
+#: Stemmed words that frame a commitments question; what is left is its topic (the tab's Search).
+_FRAME_WORDS = {"commit", "pledg", "promis", "target", "deadlin", "mileston", "timelin", "due", "trust", "school", "plan",
+                "achiev", "deliv", "aim", "list", "made", "make", "year", "done", "gone", "need", "everi", "everyth",
+                "current", "still", "outstand", "main", "key", "upcom", "own", "owner", "lead", "respons", "accountabl",
+                "goal", "object", "agre", "decid", "decis", "board", "governor", "fgb", "action", "open", "point",
+                "head", "headteach", "clerk", "chair", "resolv", "record", "document", "say", "tell", "give", "show",
+                "whole", "doe", "will", "want", "hope", "recent", "last", "next", "meet", "minut", "aimin", "promise"}
 
 
 def is_commitment_question(question: str) -> bool:
-    """A question the tracker answers better than retrieval: about commitments, pledges, promises,
-    targets or deadlines, or "what is due by 2026"/"what will we achieve by 2027"."""
-    return bool(_COMMIT_Q.search(question)) or bool(
-        re.search(r"\b(?:by|before)\s+20\d\d\b", question, re.I)
-        and re.search(r"\b(?:due|planned|plans?|promised?|achieve|deliver|happen)\b", question, re.I))
+    """A question the tracker answers better than retrieval: commitments, pledges, promises, what we
+    aim for, decisions and actions; ordinary planning words only with "our"/"we" or a year."""
+    return bool(_STRONG.search(question)) or bool(_WEAK.search(question) and _OURS.search(question))
 
 
-def _topic_terms(question: str) -> set[str]:
-    text = _YEAR_Q.sub(" ", question)
-    return {t for t in terms(text) if t not in _FRAME_WORDS and not t.isdigit()}
-
-
-def _chunk_ids(kb: KnowledgeBase) -> dict[str, list[tuple[int, int, int, str]]]:
-    out: dict[str, list[tuple[int, int, int, str]]] = {}
-    corpus = kb.keyword.retriever.corpus if kb.keyword is not None else []
-    for m in corpus:
-        try:
-            out.setdefault(m["doc_id"], []).append((int(m["page"]), int(m["start"]), int(m["end"]), m["node_id"]))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return out
-
-
-def answer_from_tracker(question: str, kb: KnowledgeBase, principal: Principal) -> Answer | None:
-    """A list answer with one citation per commitment, or None when the tracker has nothing on it.
-
-    A year in the question filters: "by 2027" keeps those due in or before 2027, "in 2025"
-    those in force in 2025, "from 2024" those running in or after 2024. Other content words
-    ("SEND", "Phase 2") keep commitments mentioning at least half of them, best first.
-    """
-    rows = list_commitments(kb, principal)
-    scope = ""
+def question_filters(question: str, filters: Filters | None = None) -> tuple[CommitmentFilters, bool]:
+    """(the tracker filters a question asks for, merged with the request's; does it ask who owns them?)"""
+    more: dict[str, Any] = {}
     if m := _YEAR_Q.search(question):
         word, year = m.group(1).lower(), int(m.group(2))
-        if word in ("by", "before", "until"):
-            rows = [c for c in rows if c.due is not None and c.due <= year]
-            scope = f" due by {year}"
-        elif word in ("from", "after"):
-            rows = [c for c in rows if _overlaps(c, year, None)]
-            scope = f" running from {year}"
-        else:
-            rows = [c for c in rows if _overlaps(c, year, year)]
-            scope = f" for {year}"
-    topic = _topic_terms(question)
+        key = "due_by" if word in ("by", "before", "until") else "year_from" if word in ("from", "after") else "year"
+        more[key] = year
+    if re.search(r"\b(?:agree[ds]?|decid\w*|decisions?|resolved)\b", question, re.I):
+        more["kind"] = ["decision", "action"]
+    elif re.search(r"\bactions?\b", question, re.I):
+        more["kind"] = ["action"]
+    elif re.search(r"\b(?:milestones?|timelines?|schedule)\b", question, re.I):
+        more["kind"] = ["milestone"]
+    elif re.search(r"\btargets?\b", question, re.I) and not re.search(r"\b(?:commit|pledg|promis)", question, re.I):
+        more["kind"] = ["target"]
+    else:
+        more["kind"] = ["pledge", "target"]
+    if m := _FOR_OWNER.search(question):
+        more["owner"] = m.group(1)
+    topic = [w for w in re.findall(r"[A-Za-z][\w&-]*", _YEAR_Q.sub(" ", question))
+             if (t := terms(w)) and not (t & _FRAME_WORDS) and not w.isdigit()]
     if topic:
-        need = max(1, (len(topic) + 1) // 2)
-        scored = [(len(topic & terms(" ".join([c.text, c.section, c.theme, c.owner or "", c.title, c.organisation]))),
-                   c) for c in rows]
-        rows = [c for s, c in sorted(scored, key=lambda x: -x[0]) if s >= need]
-    if not rows:
-        return None
-    chunks = _chunk_ids(kb)
-    shown = _fair_share(rows, MAX_CITED)
-    citations, sentences, lines, current = [], [], [], None
-    for n, c in enumerate(shown, start=1):
-        if c.doc_id != current:
-            current = c.doc_id
-            lines.append(f"\n{c.title} ({c.organisation}):")
-        chunk_id = next((cid for p, s, e, cid in chunks.get(c.doc_id, []) if p == c.page and s <= c.start < e), "")
-        citations.append(Citation(n=n, doc_id=c.doc_id, title=c.title, organisation=c.organisation,
-                                  section=c.section, page=c.page, quote=c.text, start=c.start, end=c.end,
-                                  chunk_id=chunk_id, score=1.0))
-        when = _when(c)
-        owner = f" (owner: {c.owner})" if c.owner else ""
-        lines.append(f"- {c.text}{owner}{when} [{n}]")
-        sentences.append(Sentence(text=c.text, citations=[n]))
-    docs = len({c.doc_id for c in rows})
-    lead = f"The documents record {len(rows)} commitment{'s' if len(rows) != 1 else ''}{scope} in {docs} " \
-           f"document{'s' if docs != 1 else ''}:"
-    more = f"\n\n…and {len(rows) - len(shown)} more in the Commitments tab." if len(rows) > len(shown) else ""
-    return Answer(answer=lead + "\n".join(lines) + more, citations=citations, sentences=sentences)
+        more["q"] = " ".join(dict.fromkeys(topic))
+    return CommitmentFilters.from_request(filters, **more), bool(_OWNER_Q.search(question))
 
 
-def _fair_share(rows: list[CommitmentView], limit: int) -> list[CommitmentView]:
-    """At most `limit` rows, taken round-robin by document so a long plan cannot crowd out the rest;
-    grouped by document (in order of first appearance) for display."""
-    by_doc: dict[str, list[CommitmentView]] = {}
+# -- the answer ---------------------------------------------------------------------------------
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _kinds_phrase(kinds: list[str] | None) -> str:
+    names = {"pledge": "pledges", "target": "targets", "milestone": "milestones", "action": "actions",
+             "decision": "decisions"}
+    if not kinds:
+        return "commitments"
+    words = [names[k] for k in kinds]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+
+
+def _scope(f: CommitmentFilters) -> str:
+    if f.due_by is not None:
+        return f" due by {f.due_by}"
+    if f.year is not None:
+        return f" in force in {f.year}"
+    if f.year_from is not None:
+        return f" running from {f.year_from}"
+    return ""
+
+
+def _owners_line(rows: list[Commitment]) -> str:
+    named = Counter(c.owner for c in rows if c.owner)
+    unstated = sum(1 for c in rows if not c.owner)
+    if not named:
+        return f"Who owns them: the owner is not stated in the document for any of the {len(rows)}."
+    top = ", ".join(f"{o} ({n})" if n > 1 else o for o, n in named.most_common(5))
+    more = f" and {len(named) - 5} others" if len(named) > 5 else ""
+    tail = f"; for the other {unstated} the owner is not stated in the document." if unstated else "."
+    return f"Who owns them: {sum(named.values())} name an owner — {top}{more}{tail}"
+
+
+def _fair_share(rows: list[Commitment], limit: int) -> list[Commitment]:
+    """At most `limit` rows, round-robin by document so a long plan cannot crowd out the rest."""
+    by_doc: dict[str, list[Commitment]] = {}
     for c in rows:
         by_doc.setdefault(c.doc_id, []).append(c)
     keep: set[str] = set()
@@ -255,16 +129,61 @@ def _fair_share(rows: list[CommitmentView], limit: int) -> list[CommitmentView]:
         for q in queues:
             if q and len(keep) < limit:
                 keep.add(q.pop(0).id)
-    return [c for group in by_doc.values() for c in group if c.id in keep]
+    return [c for c in rows if c.id in keep]
 
 
-def _when(c: CommitmentView) -> str:
-    if c.date:
-        return f" — {c.date}"
-    if c.time_from and c.time_to:
-        return f" — {c.time_from}–{c.time_to}" if c.time_from != c.time_to else f" — {c.time_to}"
-    if c.time_to:
-        return f" — by {c.time_to}"
-    if c.time_from:
-        return f" — from {c.time_from}"
-    return ""
+def answer_from_tracker(question: str, kb: KnowledgeBase, principal: Principal, filters: Filters | None = None,
+                        llm: Any = None) -> Answer | None:
+    """The tracker's answer to a commitments question, or None when no row matches (retrieval then tries)."""
+    f, asks_owner = question_filters(question, filters)
+    rows = list_commitments(kb, principal, f)
+    if not rows:
+        return None
+    docs = len({c.doc_id for c in rows})
+    lead = (f"The documents you can read record {len(rows)} {_kinds_phrase(f.kind)}"
+            f"{_scope(f)}, in {_plural(docs, 'document')} — the Commitments tab shows the same {len(rows)} with "
+            f"{f.describe()}.")
+    lines = [lead]
+    if asks_owner or any(c.owner for c in rows):
+        lines.append(_owners_line(rows))
+    shown = _fair_share(rows, MAX_SHOWN)
+    citations, sentences, group = [], [], None
+    for n, c in enumerate(shown, start=1):
+        if (c.organisation, c.title) != group:
+            group = (c.organisation, c.title)
+            count = sum(1 for r in rows if r.doc_id == c.doc_id)
+            lines.append(f"\n{c.organisation} — {c.title} ({count}):")
+        citations.append(Citation(n=n, doc_id=c.doc_id, title=c.title, organisation=c.organisation, section=c.section,
+                                  page=c.page, quote=c.text, start=c.start, end=c.end, chunk_id=chunk_id_for(kb, c.doc_id, c.page, c.start),
+                                  score=1.0))
+        when = f" — {c.when}" if c.when else ""
+        met = f" (meeting {c.meeting_date})" if c.meeting_date else ""
+        lines.append(f"- {c.text}{when}{met} · owner: {c.owner_label} [{n}]")
+        sentences.append(Sentence(text=c.text, citations=[n]))
+    if len(rows) > len(shown):
+        lines.append(f"\n{len(rows) - len(shown)} more — open the Commitments tab ({f.describe()}) or download its CSV.")
+    if f.kind == ["pledge", "target"]:
+        milestones = list_commitments(kb, principal, f.model_copy(update={"kind": ["milestone"]}))
+        if milestones:
+            lines.append(f"Not counted above: {_plural(len(milestones), 'timeline milestone')}{_scope(f)} "
+                         "(steps in making the plan; Kind: milestone in the tab).")
+    answer = Answer(answer="\n".join(lines), citations=citations, sentences=sentences)
+    if llm is not None and (summary := _summary_from_llm(llm, question, answer.answer)):
+        answer.answer = summary + "\n\n" + answer.answer
+        answer.mode = "generative"
+    return answer
+
+
+def _summary_from_llm(llm: Any, question: str, listing: str) -> str | None:
+    """One or two sentences from the LLM over the tracker's own listing; None if it fails."""
+    prompt = ("A governor asked: " + question + "\nHere is the complete answer from the commitments tracker:\n"
+              + listing + "\n\nWrite one or two plain sentences summarising it for the governor. Use only numbers "
+              "that appear above; do not list items; no citations.")
+    try:
+        from llama_index.core.llms import ChatMessage
+
+        text = str(llm.chat([ChatMessage(role="user", content=prompt)]).message.content or "").strip()
+    except Exception as exc:  # noqa: BLE001 - the tracker's answer stands without a summary
+        log.warning("LLM summary of the commitments answer failed: %s", exc)
+        return None
+    return text or None

@@ -15,6 +15,7 @@ from typing import Any, Literal, TypedDict, Unpack
 import numpy as np
 
 from assistant.commitments import answer_from_tracker, is_commitment_question
+from assistant.reviews import answer_reviews, is_review_question
 from assistant.extractive import answer_extractive
 from assistant.followup import condense_without_llm
 from assistant.knowledge import KnowledgeBase
@@ -88,7 +89,12 @@ class Assistant:
         started = time.perf_counter()
         query = self.condense(question.strip(), history or [])
         condensed = time.perf_counter()
-        if is_commitment_question(query) and (tracked := answer_from_tracker(query, self.kb, principal)):
+        # the review register and the commitments tracker answer with the request's filters and role
+        tracked = answer_reviews(query, self.kb, principal, filters) if is_review_question(query) else None
+        if tracked is None and is_commitment_question(query):
+            tracked = answer_from_tracker(query, self.kb, principal, filters,
+                                          llm=None if mode == "extractive" else self.llm)
+        if tracked is not None:
             tracked.query = query  # pledges and deadlines are answered from the tracker, as a list
             tracked.timings = {"total_ms": (time.perf_counter() - started) * 1000}
             yield from _words(tracked.answer)

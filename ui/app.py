@@ -24,6 +24,7 @@ from fastapi import FastAPI
 
 from assistant.access import AuthError, principal_for_key
 from ui.commitments_tab import build_commitments_tab
+from ui.reviews_tab import build_reviews_tab
 from ui.onboarding_tab import build_onboarding_tab
 from assistant.feedback import FeedbackStore
 from assistant.service import Assistant
@@ -118,6 +119,8 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                     reindex_status = gr.Markdown(elem_id="ethos-reindex-status")
             with gr.Tab("Commitments", id="commitments", elem_id="ethos-tab-commitments"):
                 build_commitments_tab(assistant, settings, key)
+            with gr.Tab("Reviews", id="reviews", elem_id="ethos-tab-reviews"):
+                build_reviews_tab(assistant, settings, key)
             with gr.Tab("Onboarding", id="onboarding", elem_id="ethos-tab-onboarding"):
                 build_onboarding_tab(assistant, settings, key)
 

@@ -2,9 +2,10 @@
 page of any row with its quote highlighted, and a CSV download.
 
 `build_commitments_tab(assistant, settings, key_box)` is called by `ui.app` inside a
-`gr.Tab`. Every callback resolves the typed-in key with `principal_for_key` and reads
-through `assistant.commitments.list_commitments`, so the tab shows exactly what the
-same key gets from `GET /api/commitments`.
+`gr.Tab`. Every callback resolves the typed-in key with `principal_for_key`, builds the
+tracker's one filter model (`CommitmentFilters`) from its inputs and reads through
+`assistant.tracker.list_commitments`, so the tab shows exactly what the same key gets from
+`GET /api/commitments` with the same filters — and what chat counts for the same question.
 """
 
 from __future__ import annotations
@@ -19,14 +20,14 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from assistant.access import AuthError
-from assistant.commitments import CommitmentView, list_commitments, to_csv
+from assistant.tracker import KINDS, CommitmentFilters, CommitmentView, list_commitments, to_csv
 from assistant.models import Citation
 from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
 from ui.handlers import TabHandlers
 
-HEADERS = ["When", "Commitment", "Owner", "Theme", "Source"]
+HEADERS = ["When", "Kind", "Commitment", "Owner", "Theme", "Source"]
 ANY = "Any"
 MAX_THEMES_IN_CHART = 6
 VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Select a row to read the page it comes from, with the '
@@ -34,13 +35,7 @@ VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Select a row to read the page i
 
 
 def when(c: CommitmentView) -> str:
-    if c.date:
-        return c.date
-    if c.time_from is not None and c.time_to is not None:
-        return str(c.time_to) if c.time_from == c.time_to else f"{c.time_from}–{c.time_to}"
-    if c.time_to is not None:
-        return f"by {c.time_to}"
-    return f"from {c.time_from}" if c.time_from is not None else ""
+    return c.when
 
 
 def chart(rows: list[CommitmentView]) -> Figure:
@@ -74,8 +69,8 @@ def citation_of(c: CommitmentView) -> Citation:
 
 
 class CommitmentsHandlers(TabHandlers):
-    def choices(self, key: str) -> tuple[Any, Any, Any]:
-        """Organisation, year and theme choices: those of the commitments this key may see."""
+    def choices(self, key: str) -> tuple[Any, Any, Any, Any]:
+        """Organisation, year, theme and due-by choices: those of the commitments this key may see."""
         try:
             everything = list_commitments(self.assistant.kb, self.principal(key))
         except AuthError:
@@ -86,28 +81,40 @@ class CommitmentsHandlers(TabHandlers):
         lo = min((s[0] for s in spans), default=None)
         hi = max((s[1] for s in spans if s[1] != float("inf")), default=lo)
         years = [ANY] + ([str(y) for y in range(int(lo), int(hi) + 1)] if lo is not None else [])
+        dues = [ANY] + [str(y) for y in sorted({c.due for c in everything if c.due is not None})]
         return (gr.update(choices=orgs, value=ANY), gr.update(choices=years, value=ANY),
-                gr.update(choices=themes, value=ANY))
+                gr.update(choices=themes, value=ANY), gr.update(choices=dues, value=ANY))
+
+    @staticmethod
+    def filters(organisation: str | None, year: str | int | None, theme: str | None, owner: str, q: str,
+                kinds: list[str] | None = None, due_by: str | int | None = None) -> CommitmentFilters:
+        """The tab's inputs as the tracker's filter model (the API and chat use the same one)."""
+        def chosen(v: Any) -> bool:
+            return v not in (None, "", ANY)
+
+        return CommitmentFilters(
+            organisation=[organisation] if chosen(organisation) else None,
+            year=int(year) if chosen(year) else None, due_by=int(due_by) if chosen(due_by) else None,
+            theme=theme if chosen(theme) else None, owner=owner or None, q=q or None,
+            kind=[k for k in kinds if k in KINDS] or None if kinds else None,
+        )
 
     def table(self, key: str, organisation: str | None, year: str | int | None, theme: str | None, owner: str,
-              q: str) -> tuple[Any, ...]:
+              q: str, kinds: list[str] | None = None, due_by: str | int | None = None) -> tuple[Any, ...]:
         """(rows, row ids, chart, status, CSV file) for these filters."""
         try:
             principal = self.principal(key)
         except AuthError as exc:
             return [], [], chart([]), f"⚠ {exc}", None
         total = len(list_commitments(self.assistant.kb, principal))
-        rows = list_commitments(
-            self.assistant.kb, principal,
-            organisation=None if organisation in (None, "", ANY) else organisation,
-            year=int(year) if year not in (None, "", ANY) else None,
-            theme=None if theme in (None, "", ANY) else theme,
-            owner=owner or None, q=q or None,
-        )
-        table = [[when(c), c.text, c.owner or "", c.theme, f"{c.title} ({c.organisation}), p. {c.page}"] for c in rows]
+        rows = list_commitments(self.assistant.kb, principal,
+                                self.filters(organisation, year, theme, owner, q, kinds, due_by))
+        table = [[c.when, c.kind, c.text, c.owner_label, c.theme, f"{c.title} ({c.organisation}), p. {c.page}"]
+                 for c in rows]
         docs = len({c.doc_id for c in rows})
-        status = (f"{len(rows)} of {total} commitments, from {docs} document{'s' if docs != 1 else ''}. "
-                  "Select a row to see it on its page.")
+        unowned = sum(1 for c in rows if not c.owner)
+        status = (f"{len(rows)} of {total} commitments, from {docs} document{'s' if docs != 1 else ''}; owner not "
+                  f"stated for {unowned}. Select a row to see it on its page.")
         return table, [c.id for c in rows], chart(rows), status, self._csv(rows)
 
     def _csv(self, rows: list[CommitmentView]) -> str:
@@ -143,6 +150,8 @@ def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.
     with gr.Row(elem_id="ethos-commitments-filters"):
         organisation = gr.Dropdown([ANY], value=ANY, label="Organisation", elem_id="ethos-c-org", scale=2)
         year = gr.Dropdown([ANY], value=ANY, label="In force in year", elem_id="ethos-c-year", scale=1)
+        due_by = gr.Dropdown([ANY], value=ANY, label="Due by", elem_id="ethos-c-due", scale=1)
+        kinds = gr.Dropdown(list(KINDS), value=[], multiselect=True, label="Kind", elem_id="ethos-c-kind", scale=2)
         theme = gr.Dropdown([ANY], value=ANY, label="Theme", elem_id="ethos-c-theme", scale=2)
         owner = gr.Textbox(label="Owner", placeholder="e.g. Lead, Council", elem_id="ethos-c-owner", scale=1)
         q = gr.Textbox(label="Search", placeholder="words in the commitment", elem_id="ethos-c-q", scale=2)
@@ -151,16 +160,16 @@ def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.
         with gr.Column(scale=3, min_width=320):
             table = gr.Dataframe(headers=HEADERS, label="Commitments", elem_id="ethos-commitments",
                                  interactive=False, wrap=True, max_height=640,
-                                 column_widths=["11%", "45%", "12%", "12%", "20%"])
+                                 column_widths=["10%", "8%", "40%", "12%", "11%", "19%"])
             download = gr.DownloadButton("Download CSV", elem_id="ethos-c-csv", size="sm")
         with gr.Column(scale=2, min_width=300):
             plot = gr.Plot(label="By year and theme", show_label=False, elem_id="ethos-c-chart", format="png")
             viewer = gr.HTML(VIEWER_EMPTY, elem_id="ethos-c-viewer", label="Source")
     ids = gr.State([])
     # triggers=None: on page load and whenever an input changes (the key box too)
-    gr.on(triggers=None, fn=h.choices, inputs=[key_box], outputs=[organisation, year, theme],
+    gr.on(triggers=None, fn=h.choices, inputs=[key_box], outputs=[organisation, year, theme, due_by],
           trigger_mode="always_last")
-    gr.on(triggers=None, fn=h.table, inputs=[key_box, organisation, year, theme, owner, q],
+    gr.on(triggers=None, fn=h.table, inputs=[key_box, organisation, year, theme, owner, q, kinds, due_by],
           outputs=[table, ids, plot, status, download], trigger_mode="always_last", show_progress="minimal")
     table.select(h.view, [ids, key_box], viewer)
     return h

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.auth import load_keys
-from assistant.api.routes import ask, commitments, documents, health, openai_compat
+from assistant.api.routes import ask, commitments, documents, health, openai_compat, reviews
 from assistant.service import Assistant
 from ingest.settings import Settings
 
@@ -44,7 +44,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.settings = settings
     app.state.api_keys = load_keys(settings)  # a bad keys file fails here, at start-up
     app.state.assistant = assistant
-    for router in (ask.router, documents.router, commitments.router, health.router, openai_compat.router):
+    for router in (ask.router, documents.router, commitments.router, reviews.router, health.router, openai_compat.router):
         app.include_router(router)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
