@@ -10,6 +10,7 @@ past the model's window would be silently ignored.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -19,6 +20,13 @@ from ingest.models import Block, Chunk, Document, Page
 
 TokenCounter = Callable[[str], int]
 _segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
+#: pysbd is quadratic in the number of sentences it is given (5 s for one 64 KB paragraph), so a
+#: long block is cut into windows of about this many characters at likely sentence ends first.
+SEGMENT_WINDOW = 4000
+_LIKELY_END = re.compile(r"[.!?][\"')\]”’]*\s+")
+#: Characters per token above which a chunk is cut anyway: the tokenizer counts a 100+ character
+#: "word" as one token, so without a character cap a 10 MB text node became one 10 MB chunk.
+CHARS_PER_TOKEN_CAP = 10
 
 
 @dataclass
@@ -31,10 +39,14 @@ class _Span:
 
 
 def chunk_document(doc: Document, count_tokens: TokenCounter, max_tokens: int = 200) -> list[Chunk]:
-    """Chunks of a document in reading order, each with a deterministic id."""
+    """Chunks of a document in reading order, each with a deterministic id.
+
+    Each chunk has at most `max_tokens` tokens and `max_tokens * CHARS_PER_TOKEN_CAP` characters.
+    """
     chunks: list[Chunk] = []
+    fits = _Limits(count_tokens, max_tokens, max_tokens * CHARS_PER_TOKEN_CAP)
     for page in doc.pages:
-        for section, start, end in _page_spans(page, count_tokens, max_tokens):
+        for section, start, end in _page_spans(page, fits):
             text = page.text[start:end]
             if not text.strip():
                 continue
@@ -57,17 +69,27 @@ def chunk_document(doc: Document, count_tokens: TokenCounter, max_tokens: int = 
     return chunks
 
 
-def _page_spans(
-    page: Page, count: TokenCounter, max_tokens: int
-) -> Iterator[tuple[tuple[str, ...], int, int]]:
+@dataclass
+class _Limits:
+    count: TokenCounter
+    tokens: int
+    chars: int
+
+    def fit(self, span: _Span) -> bool:
+        return span.tokens <= self.tokens and span.end - span.start <= self.chars
+
+
+def _page_spans(page: Page, lim: _Limits) -> Iterator[tuple[tuple[str, ...], int, int]]:
     for section, blocks in _sections(page.blocks):
         current: list[_Span] = []
+        tokens = 0
         for unit in _units(blocks):
-            for span in _fit(page.text, unit, count, max_tokens):
-                if current and sum(s.tokens for s in current) + span.tokens > max_tokens:
+            for span in _fit(page.text, unit, lim):
+                if current and (tokens + span.tokens > lim.tokens or span.end - current[0].start > lim.chars):
                     yield section, current[0].start, current[-1].end
-                    current = []
+                    current, tokens = [], 0
                 current.append(span)
+                tokens += span.tokens
         if current:
             yield section, current[0].start, current[-1].end
 
@@ -103,47 +125,81 @@ def _units(blocks: list[Block]) -> Iterator[list[Block]]:
         yield group
 
 
-def _fit(text: str, unit: list[Block], count: TokenCounter, max_tokens: int) -> list[_Span]:
+def _fit(text: str, unit: list[Block], lim: _Limits) -> list[_Span]:
     """The unit as one span if it fits, else its blocks, else a long block's sentences."""
-    whole = _Span(unit[0].start, unit[-1].end, count(text[unit[0].start : unit[-1].end]))
-    if whole.tokens <= max_tokens:
-        return [whole]
+    if unit[-1].end - unit[0].start <= lim.chars:
+        whole = _Span(unit[0].start, unit[-1].end, lim.count(text[unit[0].start : unit[-1].end]))
+        if lim.fit(whole):
+            return [whole]
     spans: list[_Span] = []
     for block in unit:
-        tokens = count(block.text)
-        if tokens <= max_tokens:
-            spans.append(_Span(block.start, block.end, tokens))
+        span = _Span(block.start, block.end, lim.count(block.text)) if len(block.text) <= lim.chars else None
+        if span is not None and lim.fit(span):
+            spans.append(span)
         else:
-            spans.extend(_sentences(text, block, count, max_tokens))
+            spans.extend(_sentences(text, block, lim))
     return spans
 
 
-def _sentences(text: str, block: Block, count: TokenCounter, max_tokens: int) -> list[_Span]:
+def _sentences(text: str, block: Block, lim: _Limits) -> list[_Span]:
     spans: list[_Span] = []
-    for seg in _segmenter.segment(block.text):
-        start = block.start + seg.start
-        end = block.start + len(seg.sent.rstrip()) + seg.start
+    for seg_start, seg_end in _segments(block.text):
+        start, end = block.start + seg_start, block.start + seg_end
         if end <= start:
             continue
-        tokens = count(text[start:end])
-        if tokens <= max_tokens:
-            spans.append(_Span(start, end, tokens))
+        span = _Span(start, end, lim.count(text[start:end])) if end - start <= lim.chars else None
+        if span is not None and lim.fit(span):
+            spans.append(span)
         else:
-            spans.extend(_words(text, start, end, count, max_tokens))
+            spans.extend(_words(text, start, end, lim))
     return spans
 
 
-def _words(text: str, start: int, end: int, count: TokenCounter, max_tokens: int) -> list[_Span]:
-    """Last resort for run-on text (e.g. a slide transcript with no full stops)."""
+def _segments(block: str) -> Iterator[tuple[int, int]]:
+    """Sentence [start, end) offsets in `block` (trailing space trimmed), in bounded windows."""
+    pos = 0
+    while pos < len(block):
+        cut = len(block)
+        if cut - pos > SEGMENT_WINDOW:  # the last likely sentence end inside the window, else a space
+            ends = [m.end() for m in _LIKELY_END.finditer(block, pos + SEGMENT_WINDOW // 2, pos + SEGMENT_WINDOW)]
+            space = block.rfind(" ", pos + SEGMENT_WINDOW // 2, pos + SEGMENT_WINDOW)
+            cut = ends[-1] if ends else (space + 1 if space > 0 else pos + SEGMENT_WINDOW)
+        for seg in _segmenter.segment(block[pos:cut]):
+            yield pos + seg.start, pos + seg.start + len(seg.sent.rstrip())
+        pos = cut
+
+
+def _words(text: str, start: int, end: int, lim: _Limits) -> list[_Span]:
+    """Last resort for run-on text (e.g. a slide transcript with no full stops).
+
+    Words are counted once each (cached: run-on text repeats its words), then packed greedily
+    under both limits; a "word" longer than the character cap is cut at the cap. Re-counting
+    the rest of the text for every span made this quadratic (170 s for 64 KB).
+    """
+    pieces: list[tuple[int, int, int]] = []  # (start, end, tokens) of each word, space excluded
+    cache: dict[str, int] = {}
+    for m in re.finditer(r"\S+", text[start:end]):
+        w_start, w_end = start + m.start(), start + m.end()
+        for width in (lim.chars, max(1, lim.tokens)):  # a piece of `tokens` characters always fits
+            cut = [(p, min(p + width, w_end)) for p in range(w_start, w_end, width)]
+            counts = [_cached(cache, lim.count, text[a:b]) for a, b in cut]
+            if max(counts) <= lim.tokens or width == max(1, lim.tokens):
+                pieces.extend((a, b, n) for (a, b), n in zip(cut, counts))
+                break
     spans: list[_Span] = []
-    pos = start
-    while pos < end:
-        lo, hi = pos, end
-        while count(text[lo:hi]) > max_tokens:  # shrink by word until it fits
-            cut = text.rfind(" ", lo, lo + (hi - lo) * 3 // 4)
-            hi = cut if cut > lo else lo + (hi - lo) // 2
-        spans.append(_Span(lo, hi, count(text[lo:hi])))
-        pos = hi
-        while pos < end and text[pos].isspace():
-            pos += 1
+    i = 0
+    while i < len(pieces):
+        j, tokens = i, 0
+        while j < len(pieces) and (j == i or (tokens + pieces[j][2] <= lim.tokens
+                                              and pieces[j][1] - pieces[i][0] <= lim.chars)):
+            tokens += pieces[j][2]
+            j += 1
+        spans.append(_Span(pieces[i][0], pieces[j - 1][1], tokens))
+        i = j
     return spans
+
+
+def _cached(cache: dict[str, int], count: TokenCounter, word: str) -> int:
+    if word not in cache:
+        cache[word] = count(word)
+    return cache[word]

@@ -7,6 +7,8 @@ ingests, with titles taken from file names.
 
 from __future__ import annotations
 
+import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,12 +36,12 @@ class Manifest:
 
     def meta_for(self, root: Path, path: Path) -> DocumentMeta:
         """Metadata for one file: its manifest entry over the corpus defaults over guesses."""
-        rel = path.relative_to(root).as_posix()
+        rel = display_path(path.relative_to(root).as_posix())  # a non-UTF-8 name gets a \xNN id
         entry = {**self.defaults, **self.files.get(rel, {})}
         return DocumentMeta(
             doc_id=f"{self.name}/{rel}",
-            title=entry.get("title") or _title_from_name(path),
-            source_path=str(path),
+            title=entry.get("title") or _title_from_name(Path(display_path(path.name))),
+            source_path=display_path(str(path)),
             organisation=entry.get("organisation", "Unknown organisation"),
             doc_type=entry.get("type", "document"),
             audience=entry.get("audience", "all"),
@@ -74,20 +76,81 @@ def load_manifest(root: Path, name: str | None = None) -> Manifest:
     )
 
 
-def corpus_files(root: Path) -> list[Path]:
-    """Every file under `root` in a stable order (hidden files and the manifest skipped).
+def display_path(text: str) -> str:
+    """A path as valid UTF-8 text: bytes that are not UTF-8 (surrogate escapes) become `\\xNN`.
 
-    Unsupported types are listed too, so that the run reports them instead of hiding them.
+    Chroma, JSON and terminals need real Unicode; the file itself is still opened by its Path.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+@dataclass
+class CorpusWalk:
+    files: list[Path]  # regular files (or links to files) inside the corpus folder, sorted
+    skipped: list[tuple[str, str]]  # (relative path, why) for everything else
+
+
+def walk_corpus(root: Path) -> CorpusWalk:
+    """Every file under `root`, never leaving it, and a reason for each entry left out.
+
+    Symbolic links are resolved: one pointing outside the folder (or nowhere) is refused, one
+    to a file inside is read; links to folders are not followed (a loop, or the same files
+    twice). Hidden entries (and everything under a hidden folder, reported once), FIFOs,
+    sockets and devices are skipped. Unsupported types are listed as files, so the run
+    reports them instead of hiding them.
     """
     if root.is_file():
-        return [root]
-    return sorted(
-        p
-        for p in root.rglob("*")
-        if p.is_file()
-        and p.name != MANIFEST_NAME
-        and not any(part.startswith(".") for part in p.relative_to(root).parts)
-    )
+        return CorpusWalk([root], [])
+    base = root.resolve()
+    files: list[Path] = []
+    skipped: list[tuple[str, str]] = []
+    for current, dirs, names in os.walk(base, followlinks=False):
+        here = Path(current)
+        for d in sorted(dirs):
+            entry = here / d
+            rel = display_path(entry.relative_to(base).as_posix())
+            if d.startswith("."):
+                skipped.append((rel + "/", "hidden folder (not read)"))
+            elif entry.is_symlink():
+                target = entry.resolve()
+                where = "inside" if target.is_relative_to(base) else "outside"
+                skipped.append((rel, f"link to a folder {where} the corpus folder (links to folders are not followed)"))
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and not (here / d).is_symlink())
+        for name in sorted(names):
+            entry = here / name
+            rel = display_path(entry.relative_to(base).as_posix())
+            if current == str(base) and name == MANIFEST_NAME:
+                continue
+            why = _skip_reason(entry, base, name)
+            if why:
+                skipped.append((rel, why))
+            else:
+                files.append(entry)
+    return CorpusWalk(sorted(files), sorted(skipped))
+
+
+def _skip_reason(entry: Path, base: Path, name: str) -> str:
+    if name.startswith("."):
+        return "hidden file (not read)"
+    if entry.is_symlink():
+        target = entry.resolve()
+        if not target.is_relative_to(base):
+            return "link to a file outside the corpus folder (refused)"
+        if not target.exists():
+            return "broken link (its target does not exist)"
+    try:
+        mode = entry.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or exc})"
+    if not stat.S_ISREG(mode):
+        kind = "FIFO" if stat.S_ISFIFO(mode) else "socket" if stat.S_ISSOCK(mode) else "device or special file"
+        return f"not a regular file ({kind})"
+    return ""
+
+
+def corpus_files(root: Path) -> list[Path]:
+    """The files `walk_corpus` would read (see there for what is skipped and why)."""
+    return walk_corpus(root).files
 
 
 def _title_from_name(path: Path) -> str:

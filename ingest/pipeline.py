@@ -25,20 +25,20 @@ from llama_index.retrievers.bm25 import BM25Retriever
 
 from ingest import store
 from ingest.embedding import get_embedder, tokenizer_of
-from ingest.loaders import load_document
-from ingest.manifest import Manifest, corpus_files, load_manifest
+from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
+from ingest.parse_worker import ParseWorker
 from ingest.nodes import LengthSorted, StructureChunker, to_llama_document
 from ingest.settings import Settings
 
-CHUNKER_VERSION = "2"  # bump when chunking changes, so every file is re-chunked once
+CHUNKER_VERSION = "3"  # bump when chunking changes, so every file is re-chunked once
 
 
 @dataclass
 class FileResult:
     path: str
     doc_id: str
-    status: str  # ingested | unchanged | removed | failed
+    status: str  # ingested | unchanged | removed | failed | skipped (not a corpus file: link out, fifo, hidden)
     chunks: int = 0
     reason: str = ""
 
@@ -96,18 +96,21 @@ class Ingestor:
         base = root if root.is_dir() else root.parent
         manifest = load_manifest(base, corpus)
         report = IngestReport()
-        paths = corpus_files(root)
+        walk = walk_corpus(root)
+        paths = walk.files
+        report.files.extend(FileResult(rel, "", "skipped", reason=why) for rel, why in walk.skipped)
         batch: list[tuple[FileResult, LlamaDocument]] = []
-        for i, path in enumerate(paths):
-            if progress:
-                progress(path.name, i, len(paths))
-            result, doc = self._prepare(path, manifest, base)
-            report.files.append(result)
-            if doc is not None:
-                batch.append((result, doc))
-            if sum(len(d.metadata["pages"]) for _, d in batch) >= self.settings.commit_pages:
-                self._commit(batch)
-                batch = []
+        with ParseWorker(self.settings.parse_timeout_s, self.settings.parse_memory_mb) as worker:
+            for i, path in enumerate(paths):
+                if progress:
+                    progress(display_path(path.name), i, len(paths))
+                result, doc = self._prepare(path, manifest, base, worker)
+                report.files.append(result)
+                if doc is not None:
+                    batch.append((result, doc))
+                if sum(len(d.metadata["pages"]) for _, d in batch) >= self.settings.commit_pages:
+                    self._commit(batch)
+                    batch = []
         self._commit(batch)
         if root.is_dir():
             report.files.extend(self._remove_missing(manifest.name, {f.doc_id for f in report.files}))
@@ -118,17 +121,24 @@ class Ingestor:
             progress("", len(paths), len(paths))
         return report
 
-    def _prepare(self, path: Path, manifest: Manifest, root: Path) -> tuple[FileResult, LlamaDocument | None]:
-        """Load one file; a bad file becomes a 'failed' result, never an exception."""
-        meta = manifest.meta_for(root, path)
+    def _prepare(self, path: Path, manifest: Manifest, root: Path,
+                 worker: ParseWorker) -> tuple[FileResult, LlamaDocument | None]:
+        """Load one file (parsed in `worker`, under its budgets); any failure is that file's row."""
+        shown = display_path(str(path))
+        try:
+            meta = manifest.meta_for(root, path)
+        except Exception as exc:  # noqa: BLE001 - a name the manifest cannot map is this file's problem
+            return FileResult(shown, "", "failed", reason=f"cannot name this file: {exc}"), None
         try:
             source_hash = self._source_hash(path, meta)
             if self._stored_meta(meta.doc_id).get("source_hash") == source_hash:
-                return FileResult(str(path), meta.doc_id, "unchanged"), None
-            doc = load_document(path, meta)
-            return FileResult(str(path), meta.doc_id, "ingested"), to_llama_document(doc, source_hash)
-        except (LoadError, OSError, UnicodeError, ValueError) as exc:
-            return FileResult(str(path), meta.doc_id, "failed", reason=str(exc) or type(exc).__name__), None
+                return FileResult(shown, meta.doc_id, "unchanged"), None
+            doc = worker.parse(path, meta)
+            return FileResult(shown, meta.doc_id, "ingested"), to_llama_document(doc, source_hash)
+        except (LoadError, OSError) as exc:
+            return FileResult(shown, meta.doc_id, "failed", reason=str(exc) or type(exc).__name__), None
+        except Exception as exc:  # noqa: BLE001 - no file may stop the run
+            return FileResult(shown, meta.doc_id, "failed", reason=f"{type(exc).__name__}: {str(exc)[:200]}"), None
 
     def _commit(self, batch: list[tuple[FileResult, LlamaDocument]]) -> None:
         """Chunk, embed and store a batch of files, then write the docstore atomically.
@@ -138,9 +148,17 @@ class Ingestor:
         """
         if not batch:
             return
-        for _, doc in batch:
-            if not self.docstore.document_exists(doc.id_):
-                self.vector_store.delete(doc.id_)  # sweep chunks of a run killed mid-file
+        kept = []
+        for result, doc in batch:
+            try:
+                if not self.docstore.document_exists(doc.id_):
+                    self.vector_store.delete(doc.id_)  # sweep chunks of a run killed mid-file
+                kept.append((result, doc))
+            except Exception as exc:  # noqa: BLE001 - e.g. an id Chroma rejects: this file fails alone
+                result.status, result.reason = "failed", f"could not index: {type(exc).__name__}: {exc}"
+        batch = kept
+        if not batch:
+            return
         try:
             nodes = self.pipeline.run(documents=[doc for _, doc in batch])
         except Exception as exc:  # noqa: BLE001 - isolate the file that breaks a batch
@@ -185,8 +203,11 @@ class Ingestor:
         removed = []
         for doc_id in self.document_ids():
             if doc_id.startswith(f"{corpus}/") and doc_id not in seen:
-                self.delete_document(doc_id)
-                removed.append(FileResult(doc_id, doc_id, "removed"))
+                try:
+                    self.delete_document(doc_id)
+                    removed.append(FileResult(doc_id, doc_id, "removed"))
+                except Exception as exc:  # noqa: BLE001 - one bad removal must not stop the others
+                    removed.append(FileResult(doc_id, doc_id, "failed", reason=f"could not remove: {exc}"))
         return removed
 
     def _stored_meta(self, doc_id: str) -> dict:
@@ -195,7 +216,8 @@ class Ingestor:
 
     def _source_hash(self, path: Path, meta) -> str:
         """File bytes + manifest entry + chunking settings: any change means re-ingest."""
-        digest = hashlib.sha256(path.read_bytes())
+        with path.open("rb") as f:  # streamed: a huge file is the parser's budget to refuse, not ours
+            digest = hashlib.file_digest(f, "sha256")
         digest.update(json.dumps(meta.__dict__, sort_keys=True).encode())
         digest.update(f"{CHUNKER_VERSION}:{self.settings.chunk_tokens}:{self.settings.embed_model}".encode())
         return digest.hexdigest()

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     chunk_tokens: int = 200  # body tokens; title/section prefix must fit in the rest of 256
     prefix_tokens: int = 48
     commit_pages: int = 40  # files are embedded and committed in batches of about this many pages
+    # Each file is parsed in a child process under these budgets; a file over one is reported, not fatal.
+    parse_timeout_s: float = 60.0
+    parse_memory_mb: int = 1024  # address space the parser may add on top of its own start-up size
 
     # --- retrieval ------------------------------------------------------------
     top_k: int = 6
@@ -76,6 +79,9 @@ class Settings(BaseSettings):
     default_role: Role | None = "admin"  # role for requests without a key; None → 401
     role_audiences: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_AUDIENCES))
     max_upload_mb: int = 25
+    max_request_mb: int = 2  # any non-upload request body above this gets 413
+    max_history_turns: int = 20  # history beyond this is refused with 400 (the UI sends its last turns)
+    max_history_chars: int = 20000  # total characters of history
 
     # --- serving --------------------------------------------------------------
     host: str = "127.0.0.1"

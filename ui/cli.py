@@ -130,13 +130,13 @@ def _print_report(report) -> None:
     table = Table(title="Ingest summary")
     for col in ("file", "status", "chunks", "reason"):
         table.add_column(col)
-    colours = {"ingested": "green", "unchanged": "dim", "removed": "yellow", "failed": "red"}
+    colours = {"ingested": "green", "unchanged": "dim", "removed": "yellow", "failed": "red", "skipped": "magenta"}
     for f in report.files:
         table.add_row(Path(f.path).name, f"[{colours[f.status]}]{f.status}[/]", str(f.chunks or ""), f.reason)
     console.print(table)
     console.print(
         f"ingested {report.count('ingested')}, unchanged {report.count('unchanged')}, "
-        f"removed {report.count('removed')}, failed {report.count('failed')}; "
+        f"removed {report.count('removed')}, failed {report.count('failed')}, skipped {report.count('skipped')}; "
         f"{report.chunks_added} chunks added in {report.seconds:.1f} s"
     )
 

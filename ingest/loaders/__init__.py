@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest.loaders.docx import load_docx
+from ingest.loaders.encoding import binary_offset, wide_encoding
 from ingest.loaders.html import load_html
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import decode_text, load_markdown, load_plain
@@ -35,12 +36,11 @@ FORMAT_BY_SUFFIX = {
     ".txt": "text",
 }
 
-_LOADERS: dict[str, Callable[[bytes, str], list[Page]]] = {
-    "pdf": load_pdf,
-    "docx": load_docx,
+_LOADERS: dict[str, Callable[[bytes, str], list[Page]]] = {"pdf": load_pdf, "docx": load_docx}
+_TEXT_LOADERS: dict[str, Callable[[str, str], list[Page]]] = {
     "html": load_html,
-    "markdown": lambda data, name: load_markdown(decode_text(data)).build(),
-    "text": lambda data, name: load_plain(decode_text(data)).build(),
+    "markdown": lambda text, name: load_markdown(text).build(),
+    "text": lambda text, name: load_plain(text).build(),
 }
 
 _DESCRIBE = {
@@ -75,7 +75,7 @@ def sniff(data: bytes) -> str:
     if data.startswith((b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"II*\x00", b"MM\x00*", b"BM")) or data[8:12] == b"WEBP":
         return "image"
     head = data[:4096]
-    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff")) and wide_encoding(head) is None:
         return "binary"
     sample = decode_text(head)
     controls = sum(1 for c in sample if ord(c) < 32 and c not in "\n\t\f")
@@ -113,7 +113,14 @@ def load_document(path: Path, meta: DocumentMeta) -> Document:
     if not data.strip():
         raise LoadError(f"{name}: the file is empty (no text)")
     fmt = _real_format(name, claimed, sniff(data))
-    pages = _LOADERS[fmt](data, name)
+    if fmt in _TEXT_LOADERS:
+        text = decode_text(data)
+        if (offset := binary_offset(text)) is not None:  # the sniff saw only the first 4 KB
+            raise LoadError(f"{name}: not a text file: it turns into binary data after {offset:,} characters "
+                            "(a damaged or truncated download?)")
+        pages = _TEXT_LOADERS[fmt](text, name)
+    else:
+        pages = _LOADERS[fmt](data, name)
     if not pages:
         raise LoadError(f"{name}: no text found in the file")
     return Document(meta=meta, pages=pages, file_hash=hashlib.sha256(data).hexdigest(), format=fmt)

@@ -1,0 +1,133 @@
+"""Parse files in a child process that can be killed: a per-file time and memory budget.
+
+A parser is third-party code fed hostile bytes (a zip bomb, a PDF that loops, HTML nested
+thousands deep). Catching exceptions is not enough: a parser that spins or balloons holds the
+whole ingest (and, in the server, the GIL) behind one file. So each file is parsed in a
+`spawn`ed child under an address-space limit (`parse_memory_mb` above the child's own start-up
+size), and the parent waits at most `parse_timeout_s` for the answer. A file over either
+budget, or one that kills its parser, becomes a `LoadError` with the reason; the child is then
+replaced and the next file goes on. A clean child is reused between files (start-up costs about
+a second); `close()` ends it, so a long-lived server does not keep one around between ingests.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import resource
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+from ingest.models import Document, DocumentMeta, LoadError
+
+START_TIMEOUT_S = 180.0
+_CTX = mp.get_context("spawn")  # never fork: the parent holds torch threads and gigabytes of address space
+
+
+def _vm_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[0]) * resource.getpagesize()
+
+
+def _serve(conn: Connection, memory_mb: int) -> None:
+    """Child loop: (path, meta) in, ("ok", Document) or ("error", reason) out, until EOF."""
+    from ingest.loaders import load_document  # imported before the limit, so it does not count
+
+    if memory_mb > 0:
+        limit = _vm_bytes() + memory_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    conn.send(("ready", ""))
+    while True:
+        try:
+            path, meta = conn.recv()
+        except (EOFError, OSError):  # the parent ended (or was killed): nothing left to do
+            return
+        try:
+            reply: tuple[str, object] = ("ok", load_document(Path(path), meta))
+        except MemoryError:
+            reply = ("memory", "")
+        except LoadError as exc:
+            reply = ("error", str(exc))
+        except RecursionError:
+            reply = ("error", "the file is nested too deeply to parse")
+        except Exception as exc:  # noqa: BLE001 - any parser failure is this file's failure
+            reply = ("error", f"the parser failed ({type(exc).__name__}: {str(exc)[:200]})")
+        try:
+            conn.send(reply)
+        except MemoryError:
+            conn.send(("memory", ""))
+        except Exception as exc:  # noqa: BLE001 - e.g. a result that cannot be pickled
+            conn.send(("error", f"the parsed file could not be returned ({type(exc).__name__})"))
+        if reply[0] == "memory":
+            return  # the heap may be fragmented or half-built objects alive: start afresh
+
+
+class ParseWorker:
+    """`parse(path, meta)` → Document, in a child under time and memory budgets."""
+
+    def __init__(self, timeout_s: float, memory_mb: int) -> None:
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self._proc: mp.process.BaseProcess | None = None
+        self._conn: Connection | None = None
+
+    def __enter__(self) -> "ParseWorker":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def parse(self, path: Path, meta: DocumentMeta) -> Document:
+        name = path.name.encode("utf-8", "backslashreplace").decode()
+        conn = self._ensure()
+        try:
+            conn.send((str(path), meta))
+            ready = conn.poll(self.timeout_s)
+            reply = conn.recv() if ready else None
+        except (EOFError, OSError, BrokenPipeError):
+            code = self._stop()
+            raise LoadError(f"{name}: the parser crashed on this file (exit code {code}); "
+                            f"it may exceed the memory budget of {self.memory_mb} MB") from None
+        if reply is None:
+            self._stop()
+            raise LoadError(f"{name}: parsing took longer than the {self.timeout_s:g} s budget "
+                            "(parse_timeout_s); the file was skipped")
+        kind, value = reply
+        if kind == "ok":
+            return value  # type: ignore[return-value]
+        if kind == "memory":
+            self._stop()
+            raise LoadError(f"{name}: parsing needed more than the {self.memory_mb} MB memory budget "
+                            "(parse_memory_mb); the file was skipped")
+        raise LoadError(str(value))
+
+    def close(self) -> None:
+        self._stop()
+
+    # -- internals ---------------------------------------------------------------------
+    def _ensure(self) -> Connection:
+        if self._proc is None or not self._proc.is_alive() or self._conn is None:
+            self._stop()
+            parent, child = _CTX.Pipe()
+            self._proc = _CTX.Process(target=_serve, args=(child, self.memory_mb), daemon=True,
+                                      name="ethos-parse-worker")
+            self._proc.start()
+            child.close()
+            self._conn = parent
+            # Start-up (imports) is not part of any file's budget; a child that cannot start is fatal.
+            if not parent.poll(START_TIMEOUT_S) or parent.recv()[0] != "ready":
+                self._stop()
+                raise RuntimeError("the parse worker process did not start")
+        return self._conn
+
+    def _stop(self) -> int | None:
+        code = None
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+        if self._proc is not None:
+            if self._proc.is_alive():
+                self._proc.kill()
+            self._proc.join(timeout=10)
+            code = self._proc.exitcode
+            self._proc = None
+        return code
