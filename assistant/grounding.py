@@ -42,6 +42,8 @@ CONNECTIVE_WORDS = 8
 MARKER_GROUP = re.compile(r"([ \t]*)\[(\s*\d+(?:\s*[,;]\s*\d+)*\s*)\]")
 LEADING_MARKERS = re.compile(r"^(?:\s*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\])+")
 DIGITS = re.compile(r"\d+")
+#: A marker followed by a capital ends a sentence even without a full stop ("… 2027 [5] By 2027 …").
+AFTER_MARKER = re.compile(r"(?<=\])[ \t]+(?=[A-Z])")
 LETTER = re.compile(r"[A-Za-z]")
 REFUSAL_WORDING = re.compile(
     r"\b(?:(?:do|does|did)(?:n't| not) (?:explicitly |specifically |directly )?"
@@ -92,7 +94,7 @@ def spans(text: str) -> list[tuple[str, str]]:
             newlines += 1
             continue
         prefix, first_on_line = (bullet.group(0).strip() + " " if bullet else ""), True
-        for segment in _segmenter.segment(body):
+        for segment in [seg for part in AFTER_MARKER.split(body) for seg in _segmenter.segment(part)]:
             lead = LEADING_MARKERS.match(segment)
             if lead and out:
                 out[-1] = (out[-1][0], out[-1][1] + lead.group(0))

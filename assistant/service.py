@@ -51,13 +51,15 @@ class Assistant:
     def encode(self, texts: list[str]) -> np.ndarray:
         return np.asarray(encode(self.kb.embedder, texts))
 
-    def condense(self, question: str, history: list[Turn]) -> str:
+    def condense(self, question: str, history: list[Turn], mode: AnswerMode = "auto") -> str:
+        """The follow-up as a stand-alone question. Only generative answers (asked for, or `auto`
+        with an LLM) use the LLM here: an extractive answer never waits on a model."""
         if not history:
             return question
-        if self.llm is not None:
+        if self.llm is not None and mode != "extractive":
             from assistant.llm import condense_with_llm
 
-            return condense_with_llm(self.llm, question, history)
+            return condense_with_llm(self.llm, question, history, self.settings.llm_condense_deadline_s)
         return condense_without_llm(question, history)
 
     def evidence(
@@ -87,7 +89,7 @@ class Assistant:
     ) -> Iterator[str | Answer]:
         """Yields answer text as it is produced, then the final `Answer` (with citations) last."""
         started = time.perf_counter()
-        query = self.condense(question.strip(), history or [])
+        query = self.condense(question.strip(), history or [], mode)
         condensed = time.perf_counter()
         # the review register and the commitments tracker answer with the request's filters and role
         tracked = answer_reviews(query, self.kb, principal, filters) if is_review_question(query) else None
@@ -104,22 +106,27 @@ class Assistant:
         use_llm = mode == "generative" or (mode == "auto" and self.llm is not None)
         if use_llm and self.llm is None:
             raise ValueError("generative mode needs an LLM: set ETHOS_LLM_BASE_URL or ETHOS_LLM_GGUF_PATH")
-        if use_llm:
+        answer = answer_extractive(
+            query, evidence, self.encode, self.settings.refusal_threshold,
+            self.settings.max_answer_sentences, outline=self.kb.outline, asked=question,
+            blocks=self.kb.block_spans,
+        )
+        if use_llm and not answer.refused:
             from assistant.generative import stream_generative
 
+            # Evidence first: the extractive check above (and its refusal) runs before the LLM is
+            # asked; the model only phrases what passed, and the extractive answer is its fallback.
             final: Answer | None = None
-            for event in stream_generative(query, evidence, self.llm, self.encode, self.settings):
+            for event in stream_generative(query, evidence, self.llm, self.encode, self.settings, answer):
                 if isinstance(event, Answer):
                     final = event
                 else:
                     yield event
+            assert final is not None
             answer = final
         else:
-            answer = answer_extractive(
-                query, evidence, self.encode, self.settings.refusal_threshold,
-                self.settings.max_answer_sentences, outline=self.kb.outline, asked=question,
-                blocks=self.kb.block_spans,
-            )
+            if use_llm:
+                answer.mode = "generative"  # refused before the model was asked
             for word in _words(answer.answer):
                 yield word
         answer.query = query

@@ -1,5 +1,6 @@
 """The generative path end to end: real embedder, real Chroma index of the demo corpus,
-the real OpenAILike client talking HTTP to a scripted OpenAI-protocol server."""
+the real OpenAILike client talking HTTP to an OpenAI-protocol server that replays the real
+local model's recorded replies (tests/fixtures/llm) or scripted ones."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from assistant.extractive import REFUSAL
 from assistant.followup import condense_without_llm
 from assistant.generative import NOT_IN_DOCUMENTS
 from assistant.knowledge import KnowledgeBase
@@ -91,8 +91,9 @@ def assert_exact_citations(kb: KnowledgeBase, answer: Answer) -> None:
 def test_streams_tokens_then_a_grounded_generative_answer(assistant, fake, kb):
     fake.script(lambda msgs: f"{sentence_with(msgs, VISION[:40])} [{number_of(msgs, VISION[:40])}]")
     tokens, answer = run(assistant, VISION_Q)
-    assert len(tokens) > 3  # streamed in pieces, not delivered whole at the end
+    assert "".join(tokens) == answer.answer  # the streamed text is the final answer, same numbers
     assert fake.requests[-1]["stream"] is True
+    assert fake.requests[-1]["max_tokens"] == assistant.settings.llm_max_tokens
     assert answer.mode == "generative" and not answer.refused
     assert answer.answer == VISION + " [1]"  # renumbered to 1 whatever the evidence number was
     assert [s.model_dump() for s in answer.sentences] == [{"text": VISION, "citations": [1], "supported": True}]
@@ -113,9 +114,11 @@ def test_citations_renumbered_in_order_of_first_use(assistant, fake, kb):
         return f"{chosen['other']} [{last}] {VISION.rstrip('.')}. [{vision}]"
 
     fake.script(reply)
-    _, answer = run(assistant, VISION_Q)
+    tokens, answer = run(assistant, VISION_Q)
+    assert "".join(tokens) == answer.answer and len(tokens) == 2  # one piece per checked sentence
     assert [c.n for c in answer.citations] == [1, 2]
-    assert chosen["other"] in answer.citations[0].quote and answer.citations[1].quote == VISION
+    first = answer.citations[0].quote
+    assert (first in chosen["other"] or chosen["other"] in first) and answer.citations[1].quote == VISION
     assert [s.text for s in answer.sentences] == [chosen["other"], VISION]
     assert [s.citations for s in answer.sentences] == [[1], [2]]
     assert all(s.supported for s in answer.sentences)
@@ -160,13 +163,26 @@ def test_unsupported_sentences_are_flagged(assistant, fake):
     assert [c.n for c in answer.citations] == [1] and answer.citations[0].quote == VISION
 
 
-def test_fixed_not_in_documents_sentence_is_a_refusal(assistant, fake, kb):
-    fake.script(NOT_IN_DOCUMENTS)
-    tokens, answer = run(assistant, "What is the trust's policy on school uniforms for llamas?")
-    assert "".join(tokens) == NOT_IN_DOCUMENTS
-    assert answer.refused and answer.mode == "generative" and answer.answer == REFUSAL
+@pytest.mark.parametrize("reply", [
+    NOT_IN_DOCUMENTS,
+    "The provided passages do not explicitly mention this.",  # reworded, as the real model does
+    "I'm sorry, but the information about this is not explicitly mentioned in the documents.",
+    "There is no information about that in the evidence provided.",
+])
+def test_not_in_documents_however_worded_is_a_refusal(assistant, fake, kb, reply):
+    fake.script(reply)
+    tokens, answer = run(assistant, VISION_Q)
+    assert answer.refused and answer.mode == "generative" and "won't guess" in answer.answer
+    assert "".join(tokens) == answer.answer
     assert 1 <= len(answer.citations) <= 3  # the closest passages, shown as such
     assert_exact_citations(kb, answer)
+
+
+def test_a_question_the_evidence_check_refuses_never_reaches_the_model(assistant, fake):
+    fake.script("The autumn term starts on 2 September 2024 and ends on 20 December 2024 [1].")
+    tokens, answer = run(assistant, "What is the headteacher's salary?")
+    assert answer.refused and fake.requests == []  # refused before the LLM was called
+    assert "".join(tokens) == answer.answer and "2024" not in answer.answer
 
 
 def test_no_evidence_refuses_without_asking_the_model(assistant, fake):
@@ -215,9 +231,9 @@ def test_condense_uses_the_model_reply_as_the_search_query(assistant, fake):
 def test_condense_falls_back_when_the_model_fails(assistant, fake):
     history = [Turn(role="user", content="What are the values?"),
                Turn(role="assistant", content="- Dreaming big [1]\n- Rewarding effort [1]")]
-    fake.script(503, 503)  # the client retries once
+    fake.script(503, 503)
     condensed = condense_with_llm(assistant.llm, "tell me about the second one", history)
-    assert len(fake.requests) == 2
+    assert len(fake.requests) == 1  # a local server is never retried: a retry queues behind itself
     assert condensed == condense_without_llm("tell me about the second one", history)
     assert '"Rewarding effort"' in condensed
 
@@ -226,10 +242,13 @@ def test_condense_falls_back_when_the_model_fails(assistant, fake):
 def test_build_llm_points_at_the_configured_server_only(fake):
     import llama_index.core
 
-    llm = build_llm(Settings(llm_base_url=fake.url, llm_model="fake-model", llm_timeout_s=7))
+    llm = build_llm(Settings(llm_base_url=fake.url, llm_model="fake-model", llm_timeout_s=7, llm_max_tokens=123))
     assert llm.api_base == fake.url and llm.model == "fake-model" and llm.timeout == 7
-    assert llm.metadata.is_chat_model and llm.max_retries == 1
+    assert llm.metadata.is_chat_model and llm.max_retries == 0 and llm.max_tokens == 123
+    assert llm.metadata.context_window == 4096  # the fake server reports none
     assert llama_index.core.Settings._llm is None  # never installed as a global default
+    remote = build_llm(Settings(llm_base_url="https://llm.example.org/v1", llm_context_window=32768))
+    assert remote.max_retries == 1 and remote.metadata.context_window == 32768
 
 
 def test_build_llm_gguf_without_the_extra_says_how_to_install(tmp_path, monkeypatch):

@@ -54,8 +54,10 @@ def _chat_events(events: Iterator[str | Answer]) -> Iterator[str]:
             if isinstance(event, Answer):
                 yield sse([c.model_dump() for c in event.citations], "citations")
                 yield sse(event.model_dump(), "done")
-            else:
-                yield sse({"text": event}, "token")
+            else:  # the same text, with the same [n], as the `done` answer; a flag on unsupported sentences
+                sentence = getattr(event, "sentence", None)
+                flag = {"supported": False} if sentence is not None and not sentence.supported else {}
+                yield sse({"text": event, **flag}, "token")
     except Exception:  # noqa: BLE001 - headers are sent; the client must still hear about it
         log.exception("streamed answer failed")
         yield sse({"detail": "The answer failed on the server; see its log"}, "error")
