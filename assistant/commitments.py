@@ -162,6 +162,8 @@ def answer_from_tracker(question: str, kb: KnowledgeBase, principal: Principal, 
         sentences.append(Sentence(text=c.text, citations=[n]))
     if len(rows) > len(shown):
         lines.append(f"\n{len(rows) - len(shown)} more — open the Commitments tab ({f.describe()}) or download its CSV.")
+    if f.kind and "action" in f.kind and re.search(r"\b(?:still\s+)?(?:open|outstanding)\b", question, re.I):
+        lines.append("The minutes record these actions; whether each has since been done is not recorded in them.")
     if f.kind == ["pledge", "target"]:
         milestones = list_commitments(kb, principal, f.model_copy(update={"kind": ["milestone"]}))
         if milestones:

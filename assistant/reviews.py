@@ -246,7 +246,7 @@ def answer_reviews(question: str, kb: KnowledgeBase, principal: Principal, filte
     rows = [r for r in everything if status is None or r.status in status]
     as_of = _pretty((today or date.today()).isoformat())
     citations, sentences, lines = [], [], []
-    if not rows and not status:
+    if not everything or (not rows and not status):
         return None
     if status:
         word = "overdue for review" if status == ["overdue"] else "due for review within 90 days"

@@ -33,6 +33,9 @@ ACTION_RXS = [
     re.compile(rf"^\s*Actions?\s*[:\-–]\s*(?P<what>.+?)(?:\s*[(\-–]\s*(?P<owner>{OWNER})\)?)?\s*$"),
     re.compile(rf"(?P<owner>{POST}|{NAME})\s+to\s+(?!be\b|the\b)[a-z]+\b"),
     re.compile(rf"(?P<owner>{POST}|{NAME})\s+(?:agreed|undertook|offered)\s+to\s+[a-z]+\b"),
+    # "The SIP will be reviewed by Heather and the new Headteacher": a future task and who does it
+    re.compile(rf"\bwill\s+be\s+[a-z]+ed\s+by\s+(?P<owner>(?:the\s+)?(?:new\s+)?(?:{POST}|{NAME})"
+               rf"(?:\s+and\s+(?:the\s+)?(?:new\s+)?(?:{POST}|{NAME}))?)"),
 ]
 DECISION_RX = re.compile(r"\b(?:it\s+was\s+)?(?:agreed|resolved|decided|approved|ratified)\b"
                          r"|\bwas\s+appointed\s+as\b|\bwere\s+appointed\b", _I)
@@ -77,9 +80,10 @@ def _sentences(text: str, base: int) -> list[tuple[int, int]]:
 
 
 def _owner_ok(owner: str | None) -> str | None:
+    owner = re.sub(r"^(?:the\s+)", "", " ".join((owner or "").split()))
     if not owner or owner.split()[0] in NOT_OWNER:
         return None
-    return " ".join(owner.split())
+    return owner
 
 
 def extract_minutes(doc: Document) -> list[dict]:

@@ -125,13 +125,11 @@ def _reviewer(page: Page, m: re.Match) -> tuple[str, int, int] | None:
 
 
 def _line_evidence(page: Page, s: int, e: int) -> Evidence:
-    """The whole line holding the match (what a reader sees on the cover)."""
-    ls = page.text.rfind("\n", 0, s) + 1
-    le = page.text.find("\n", e)
-    le = len(page.text) if le < 0 else le
-    while le > ls and page.text[le - 1].isspace():
-        le -= 1
-    return Evidence(page.number, ls, le, page.text[ls:le])
+    """The cue and its value ("DATE OF NEXT REVIEW: September 2020"): what a citation quotes. Not the
+    whole line: PDF covers often arrive as one paragraph holding every field."""
+    while e > s and page.text[e - 1].isspace():
+        e -= 1
+    return Evidence(page.number, s, e, page.text[s:e])
 
 
 def extract_review(doc: Document) -> ReviewInfo:

@@ -149,6 +149,8 @@ def test_real_minutes_actions_have_owners_and_the_meeting_date():
     assert actions["Notify Babcock of the appointments and amend GIAS accordingly"]["owner"] == "Clerk"
     assert actions["Advise Babcock and GIAS of the resignation of Oliver Laity"]["owner"] == "Clerk"
     assert any(c["kind"] == "decision" and "appointed as Finance Lead" in c["text"] for c in rows)
+    sip = next(c for c in rows if c["text"].startswith("The SIP will be reviewed by"))
+    assert (sip["kind"], sip["owner"]) == ("action", "Heather and the new Headteacher")
     assert {c["meeting_date"] for c in rows} == {"2022-05-23"}
     for c in rows:
         assert doc.pages[c["page"] - 1].text[c["start"]:c["end"]] == c["text"]
