@@ -137,3 +137,38 @@ def shoot(page, name: str) -> Path:
     return path
 
 
+
+
+# -- tabs, accessibility, layout ----------------------------------------------------------------------
+TABS = {"ask": "Ask", "library": "Library", "commitments": "Commitments", "reviews": "Reviews",
+        "onboarding": "Onboarding"}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 800}
+
+
+def open_tab(page, tab: str) -> None:
+    """Select a tab by its id, through Gradio's overflow menu ("⋯") if the button is hidden there."""
+    button = page.locator(f"#ethos-tab-{tab}-button")
+    if not button.is_visible():
+        page.locator(".overflow-menu > button").click()
+        page.locator(".overflow-dropdown button", has_text=TABS[tab]).click()
+    else:
+        button.click()
+    page.wait_for_selector(f"#ethos-tab-{tab}", state="visible")
+    page.wait_for_timeout(400)  # the tab's load events (tables, chart) land
+
+
+def axe_violations(page, impacts: tuple[str, ...] = ("serious", "critical")) -> list[dict]:
+    """axe-core's violations of the page as it is now, those of the given impacts, one dict per rule."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [{"id": v["id"], "impact": v["impact"], "nodes": len(v["nodes"]), "help": v["help"],
+             "targets": [n["target"] for n in v["nodes"][:3]],
+             "why": [n.get("failureSummary", "")[:300] for n in v["nodes"][:3]]}
+            for v in results.response["violations"] if v["impact"] in impacts]
+
+
+def horizontal_overflow(page) -> int:
+    """How many CSS pixels the page is wider than the viewport (0 = no sideways scrolling)."""
+    return page.evaluate("document.documentElement.scrollWidth - window.innerWidth")

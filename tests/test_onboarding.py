@@ -155,7 +155,7 @@ def test_onboarding_tab_walks_the_path(assistant, demo_settings):
         h = build_onboarding_tab(assistant, demo_settings, key)
     chat, state, status = h.start("gov-key", [], {})
     assert state["topic"] == "Our values" and "0 of 5" in status
-    assert "Dreaming big" in chat[-1]["content"] and "ethos-ref-" not in chat[-1]["content"]
+    assert "Dreaming big" in chat[-1]["content"] and "ethos-ref-" in chat[-1]["content"]  # sources open the shared viewer
     chat, state, status = h.more("gov-key", chat, state)  # the next section, quoted from the section itself
     assert state["asked"][-1] == "What does Values, Vision and Mission say about Our Mission?"
     assert "Working together we will develop inspirational schools" in chat[-1]["content"]

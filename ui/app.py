@@ -5,16 +5,19 @@ so the page, `/api` and `/v1` share one process and one Assistant. The page is a
 thin client: its callbacks (`ui.chat`, `ui.library`) call the same domain objects
 as the API and resolve the typed-in key with `principal_for_key` on every call.
 
-Layout: a key box and role badge on top; an Ask tab (persona starters on an empty
-chat, the streamed conversation with sources under each answer, thumbs and comments,
-and a page viewer beside it — below it on a phone); a Library tab (the documents the
-role may read, plus upload/remove/re-index for admins). Stable `ethos-*` element ids
-are part of the interface: the browser tests and any custom CSS rely on them.
+Layout: a key box and role badge on top; tabs that wrap rather than hide on a phone. The Ask
+tab puts the question box first (focused on load, behind a skip link), the conversation above
+it once there is one, feedback and suggested next questions right under the answers, a scope
+picker (organisations, documents) and the persona starters below. The Library tab lists the
+documents the role may read as a table that scrolls or turns into cards on a phone, with
+upload / remove / re-index for admins (messages beside each control, confirmation before any
+removal). One source viewer (`ui.viewer`), outside the tabs, opens every tab's sources: a side
+sheet on a desktop, a bottom sheet on a phone. Stable `ethos-*` element ids are part of the
+interface: the browser tests and any custom CSS rely on them.
 
 Every event is `api_visibility="private"`: the page's callbacks are not a second API.
-Another tab with its own chat can reuse `ui.render.answer_html` and get clickable
-sources with a viewer of its own: `gr.HTML(js_on_load=ui.style.bridge_js("#its-chat"))`
-and a `.select` handler that reads the "<message>:<n>" index.
+Another tab gets clickable sources by showing `ui.render.answer_html` (or any element with the
+`ethos-source`/`ethos-cite` classes and a `ui.render.ref_class`): the viewer's script finds them.
 """
 
 import os
@@ -31,9 +34,10 @@ from assistant.service import Assistant
 from ingest.manifest import SUPPORTED_SUFFIXES
 from ingest.settings import Settings
 from ui import render
-from ui.chat import ChatHandlers
-from ui.library import DOC_HEADERS, RESULT_HEADERS, LibraryHandlers
-from ui.style import BRIDGE_JS, CSS
+from ui.chat import FOLLOWUPS, ChatHandlers
+from ui.library import LibraryHandlers
+from ui.style import CSS, HEAD, PAGE_JS, THEME
+from ui.viewer import SourceViewer, build_viewer
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -47,7 +51,7 @@ def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
     app.state.feedback = feedback
     blocks = build_blocks(assistant, settings, feedback)
     return gr.mount_gradio_app(
-        app, blocks, path="/", css=CSS, theme=gr.themes.Soft(primary_hue="indigo"),
+        app, blocks, path="/", css=CSS, theme=THEME, js=PAGE_JS, head=HEAD,
         footer_links=[], run_history=False, show_error=True, max_file_size=f"{settings.max_upload_mb}mb",
     )
 
@@ -55,6 +59,7 @@ def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
 def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> gr.Blocks:
     chat_h = ChatHandlers(assistant, settings, feedback)
     lib_h = LibraryHandlers(assistant, settings)
+    view_h = SourceViewer(assistant, settings)
     starters = assistant.kb.manifest().starters
     try:
         role_badge = render.role_html(principal_for_key(settings, None).role, default=True)
@@ -64,41 +69,47 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
     with gr.Blocks(title="Ethos", analytics_enabled=False) as blocks:
         with gr.Row(elem_id="ethos-header", equal_height=False):
             gr.HTML('<div class="ethos-brand"><h1>Ethos</h1><p>Answers from your trust’s own documents, '
-                    "quoted and cited.</p></div>", elem_id="ethos-brand", min_width=260)
-            with gr.Column(scale=0, min_width=260):
+                    "quoted and cited.</p></div>", elem_id="ethos-brand", min_width=160)
+            with gr.Column(scale=0, min_width=240, elem_id="ethos-key-col"):
                 key = gr.Textbox(label="Access key", type="password", elem_id="ethos-key", max_lines=1,
                                  container=False, placeholder="Access key (blank = default role)")
                 role = gr.HTML(role_badge, elem_id="ethos-role")
 
-        with gr.Tabs(elem_id="ethos-tabs"):
+        with gr.Tabs(elem_id="ethos-tabs", overflow_behavior="wrap"):  # every tab reachable on a phone
             with gr.Tab("Ask", id="ask", elem_id="ethos-tab-ask"):
-                with gr.Row(equal_height=False):
-                    with gr.Column(scale=3, min_width=320):
-                        with gr.Column(elem_id="ethos-starters") as starter_panel:
-                            starter_buttons = _starters(starters)
-                        chat = gr.Chatbot(  # shown from the first question; starters fill an empty chat
-                            label="Conversation", show_label=False, elem_id="ethos-chat", visible=False,
-                            height=None, min_height=120, max_height="66vh", latex_delimiters=[],
-                            feedback_options=("Like", "Dislike"), buttons=["copy"], layout="bubble",
-                        )
-                        with gr.Row(elem_id="ethos-ask-row"):
-                            question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1,
-                                                  max_lines=4, submit_btn="Ask", scale=5, min_width=240,
-                                                  placeholder="Ask about our documents…")
-                            new_chat = gr.Button("New chat", elem_id="ethos-new-chat", scale=0, min_width=120)
-                        with gr.Group(visible=False, elem_id="ethos-feedback") as fb_panel:
-                            fb_prompt = gr.Markdown(elem_id="ethos-feedback-prompt")
-                            fb_comment = gr.Textbox(label="Comment (optional)", elem_id="ethos-feedback-comment",
-                                                    lines=1, max_lines=4, submit_btn="Send")
-                            fb_status = gr.Markdown(elem_id="ethos-feedback-status")
-                    with gr.Column(scale=2, min_width=300, elem_id="ethos-viewer-col"):
-                        viewer = gr.HTML(render.VIEWER_EMPTY, elem_id="ethos-viewer", js_on_load=BRIDGE_JS,
-                                         label="Source")
+                chat = gr.Chatbot(  # shown from the first question; starters fill an empty chat
+                    label="Conversation", show_label=False, elem_id="ethos-chat", visible=False,
+                    height=None, min_height=120, max_height="66vh", latex_delimiters=[],
+                    feedback_options=("Like", "Dislike"), buttons=["copy"], layout="bubble",
+                )
+                with gr.Group(visible=False, elem_id="ethos-feedback") as fb_panel:  # right under the answers
+                    fb_prompt = gr.Markdown(elem_id="ethos-feedback-prompt")
+                    fb_comment = gr.Textbox(label="Comment (optional)", elem_id="ethos-feedback-comment",
+                                            lines=1, max_lines=4, submit_btn="Send")
+                    fb_status = gr.Markdown(elem_id="ethos-feedback-status")
+                with gr.Column(visible=False, elem_id="ethos-followups") as followup_panel:
+                    gr.Markdown("Ask next:", elem_classes=["ethos-followups-title"])
+                    followups = [gr.Button("", size="sm", variant="secondary", visible=False,
+                                           elem_classes=["ethos-followup"]) for _ in range(FOLLOWUPS)]
+                question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1, max_lines=4,
+                                      submit_btn="Ask", autofocus=True, placeholder="Ask about our documents…")
+                with gr.Row(elem_id="ethos-ask-tools"):
+                    stop = gr.Button("Stop", size="sm", variant="stop", visible=False, elem_id="ethos-stop",
+                                     scale=0, min_width=80)
+                    new_chat = gr.Button("New chat", size="sm", elem_id="ethos-new-chat", scale=0, min_width=100)
+                with gr.Accordion("Ask within: all documents you can read", open=False, elem_id="ethos-scope") as scope_box:
+                    scope_orgs = gr.Dropdown([], value=[], multiselect=True, label="Organisations",
+                                             elem_id="ethos-scope-orgs",
+                                             info="Leave empty for every organisation.")
+                    scope_docs = gr.Dropdown([], value=[], multiselect=True, label="Documents",
+                                             elem_id="ethos-scope-docs", info="Leave empty for every document.")
+                with gr.Column(elem_id="ethos-starters") as starter_panel:
+                    starter_buttons = _starters(starters)
 
             with gr.Tab("Library", id="library", elem_id="ethos-tab-library") as lib_tab:
-                docs = gr.Dataframe(headers=DOC_HEADERS, label="Documents you can read", elem_id="ethos-library",
-                                    interactive=False, wrap=True, show_search="search", pinned_columns=1,
-                                    column_widths=["24%", "16%", "9%", "9%", "6%", "7%", "12%", "17%"])
+                doc_search = gr.Textbox(label="Find a document", elem_id="ethos-library-search", max_lines=1,
+                                        placeholder="title, organisation, type…")
+                docs = gr.HTML(lib_h.docs_html([]), elem_id="ethos-library")
                 with gr.Column(visible=False, elem_id="ethos-admin") as admin_panel:
                     gr.Markdown("### Manage the library (admins)")
                     with gr.Row():
@@ -109,14 +120,23 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                                                    elem_id="ethos-upload-audience")
                             organisation = gr.Textbox(label="Organisation (optional)", elem_id="ethos-upload-org")
                             upload_btn = gr.Button("Add to library", variant="primary", elem_id="ethos-upload-btn")
-                    results = gr.Dataframe(headers=RESULT_HEADERS, label="Results", elem_id="ethos-results",
-                                           interactive=False, wrap=True)
+                            upload_status = gr.Markdown(elem_id="ethos-upload-status", elem_classes=["ethos-status"])
+                    results = gr.HTML("", elem_id="ethos-results")
                     with gr.Row(equal_height=True):
                         doomed = gr.Dropdown([], label="Remove a document", elem_id="ethos-delete-doc", scale=4)
-                        delete_btn = gr.Button("Remove", variant="stop", elem_id="ethos-delete-btn", scale=1)
-                    delete_status = gr.Markdown(elem_id="ethos-delete-status")
-                    reindex_btn = gr.Button("Re-index the corpus folder", elem_id="ethos-reindex-btn")
-                    reindex_status = gr.Markdown(elem_id="ethos-reindex-status")
+                        delete_btn = gr.Button("Remove…", variant="stop", elem_id="ethos-delete-btn", scale=1)
+                    delete_status = gr.Markdown(elem_id="ethos-delete-status", elem_classes=["ethos-status"])
+                    with gr.Row(visible=False, elem_id="ethos-delete-confirm", elem_classes=["ethos-confirm"]) as del_row:
+                        del_question = gr.Markdown(elem_classes=["ethos-confirm-text"])
+                        del_yes = gr.Button("Yes, remove it", variant="stop", size="sm", elem_id="ethos-delete-yes")
+                        del_no = gr.Button("Cancel", size="sm", elem_id="ethos-delete-no")
+                    reindex_btn = gr.Button("Re-index the corpus folder…", elem_id="ethos-reindex-btn")
+                    reindex_status = gr.Markdown(elem_id="ethos-reindex-status", elem_classes=["ethos-status"])
+                    with gr.Row(visible=False, elem_id="ethos-reindex-confirm", elem_classes=["ethos-confirm"]) as re_row:
+                        gr.Markdown(f"**Re-index {settings.corpus_dir}?** Changed files are read again and "
+                                    "documents whose files are gone are removed.", elem_classes=["ethos-confirm-text"])
+                        re_yes = gr.Button("Yes, re-index", variant="stop", size="sm", elem_id="ethos-reindex-yes")
+                        re_no = gr.Button("Cancel", size="sm", elem_id="ethos-reindex-no")
             with gr.Tab("Commitments", id="commitments", elem_id="ethos-tab-commitments"):
                 build_commitments_tab(assistant, settings, key)
             with gr.Tab("Reviews", id="reviews", elem_id="ethos-tab-reviews"):
@@ -124,33 +144,55 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             with gr.Tab("Onboarding", id="onboarding", elem_id="ethos-tab-onboarding"):
                 build_onboarding_tab(assistant, settings, key)
 
+        viewer = build_viewer(view_h, key)  # one viewer for every tab's sources
         turns = gr.State({})
         fb_target = gr.State(None)
 
         # -- wiring (private: the page's callbacks are not an API; /api and /v1 are) -------------
         hidden = {"api_visibility": "private"}
-        ask_out = [chat, turns, question, starter_panel, fb_panel]
-        question.submit(chat_h.respond, [question, chat, turns, key], ask_out, **hidden)
-        for button in starter_buttons:
-            button.click(chat_h.respond, [button, chat, turns, key], ask_out, **hidden)
+        ask_in = [chat, turns, key, scope_orgs, scope_docs]
+        ask_out = [chat, turns, question, starter_panel, fb_panel, viewer, followup_panel, *followups]
+        shown, gone = gr.update(visible=True), gr.update(visible=False)
+        asking = []  # each: show Stop, answer (streamed), hide Stop; Stop cancels the answer
+        for trigger, source in [(question.submit, question)] + [(b.click, b) for b in starter_buttons + followups]:
+            answering = trigger(lambda: shown, None, stop, **hidden).then(
+                chat_h.respond, [source, *ask_in], ask_out, **hidden)
+            answering.then(lambda: gone, None, stop, **hidden)
+            asking.append(answering)
+        stop.click(lambda: gone, None, stop, cancels=asking, **hidden)
         for event in (new_chat.click, chat.clear):  # the button, or the chat's own trash icon
-            event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel], **hidden)
-        viewer.select(chat_h.open_source, [turns, key], viewer, **hidden)
+            event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups],
+                  **hidden)
         chat.like(chat_h.rate, [turns, fb_target], [turns, fb_panel, fb_target, fb_prompt, fb_comment, fb_status],
                   **hidden)
         fb_comment.submit(chat_h.comment, [fb_target, fb_comment], [fb_comment, fb_status], **hidden)
+        for picker in (scope_orgs, scope_docs):
+            picker.change(_scope_label, [scope_orgs, scope_docs], scope_box, **hidden)
 
         refresh_out = [role, docs, admin_panel, doomed]
         for event in (key.submit, key.blur, lib_tab.select, blocks.load):
-            event(lib_h.refresh, [key], refresh_out, **hidden)
-        upload_btn.click(lib_h.upload, [files, audience, organisation, key], [results, docs, doomed, files], **hidden)
-        delete_btn.click(lib_h.delete, [doomed, key], [delete_status, docs, doomed], **hidden)
-        reindex_btn.click(lib_h.reindex, [key], [reindex_status, results, docs, doomed], **hidden)
+            event(lib_h.refresh, [key, doc_search], refresh_out, **hidden)
+        for event in (key.submit, key.blur, blocks.load):
+            event(chat_h.scope_choices, [key], [scope_orgs, scope_docs], **hidden)
+        doc_search.change(lib_h.search, [key, doc_search], docs, **hidden)
+        upload_btn.click(lib_h.upload, [files, audience, organisation, key],
+                         [upload_status, results, docs, doomed, files], **hidden)
+        delete_btn.click(lib_h.confirm_delete, [doomed, key], [delete_status, del_row, del_question], **hidden)
+        del_yes.click(lib_h.delete, [doomed, key], [delete_status, docs, doomed, del_row], **hidden)
+        reindex_btn.click(lib_h.confirm_reindex, [key], [reindex_status, re_row], **hidden)
+        re_yes.click(lib_h.reindex, [key], [reindex_status, results, docs, doomed, re_row], **hidden)
+        for no, row in ((del_no, del_row), (re_no, re_row)):
+            no.click(lambda: gr.update(visible=False), None, row, **hidden)
 
     blocks.queue(default_concurrency_limit=CONCURRENT_ANSWERS)
     return blocks
 
 
+def _scope_label(orgs: list[str] | None, docs: list[str] | None) -> dict:
+    """The scope accordion's title says what the next question will search, even when it is closed."""
+    parts = [f"{len(orgs)} organisation{'s' if len(orgs) != 1 else ''}"] if orgs else []
+    parts += [f"{len(docs)} document{'s' if len(docs) != 1 else ''}"] if docs else []
+    return gr.update(label="Ask within: " + (" and ".join(parts) if parts else "all documents you can read"))
 def _starters(starters: dict[str, list[str]]) -> list[gr.Button]:
     """Example questions by persona, from the corpus manifest; each button asks its own label."""
     buttons: list[gr.Button] = []

@@ -1,9 +1,10 @@
-"""Chat-tab callbacks: ask (streamed), open a source, rate an answer, comment on it.
+"""Chat-tab callbacks: ask (streamed, within a chosen scope), suggest follow-ups, rate an answer, comment on it.
 
 Each callback is a few lines around the same domain calls the API makes: the key
 typed into the page is turned into a Principal by `principal_for_key` on every call
-(so the page enforces nothing itself), `Assistant.stream` answers, `KnowledgeBase.page`
-serves the viewer under the same audience check, and `FeedbackStore` keeps ratings.
+(so the page enforces nothing itself), `Assistant.stream` answers (with the scope picker's
+`Filters`), `assistant.suggest` proposes next questions, and `FeedbackStore` keeps ratings.
+Sources open in the shared viewer (`ui.viewer`), which needs nothing from this state.
 
 Per-session state (`turns`) maps the chat's message index of each answer to what is
 needed later: the question, the Answer (for its citations), the role that asked, and
@@ -11,6 +12,7 @@ the id of the feedback row once the user rates it.
 """
 
 import logging
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,14 +21,17 @@ import gradio as gr
 from assistant.access import AuthError
 from assistant.api.schemas import check_question
 from assistant.feedback import FeedbackStore
-from assistant.models import Answer, Citation, Turn
+from assistant.models import Answer, Filters, Principal, Turn
 from assistant.service import Assistant
+from assistant.suggest import suggest_followups
 from ingest.settings import Settings
 from ui import render
 from ui.handlers import TabHandlers
 
 log = logging.getLogger(__name__)
 HISTORY_TURNS = 3  # earlier question/answer pairs sent for follow-up resolution
+REDRAW_S = 0.3  # at most ~3 redraws a second while an answer streams
+FOLLOWUPS = 3  # suggested next questions under an answer
 
 Messages = list[dict[str, Any]]
 Turns = dict[int, dict[str, Any]]
@@ -42,68 +47,97 @@ class ChatHandlers(TabHandlers):
         self.feedback = feedback
 
     # -- asking --------------------------------------------------------------------------------
-    def respond(self, question: str, messages: Messages | None, turns: Turns | None, key: str) -> Iterator[tuple]:
-        """Yields (chat, turns, question box, starters, feedback panel) as the answer grows."""
+    def respond(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
+                organisations: list[str] | None = None, doc_ids: list[str] | None = None) -> Iterator[tuple]:
+        """Yields (chat, turns, question box, starters, feedback panel, viewer, *follow-ups) as the answer grows.
+
+        The chat is redrawn at most every `REDRAW_S` seconds while text arrives (and once when the
+        answer is complete), so a 500-word answer costs the browser a handful of renders, like a
+        5-word one, instead of one full re-render of the conversation per word."""
         messages, turns = list(messages or []), dict(turns or {})
         question = (question or "").strip()
+        keep = gr.update()
         if not question:
-            yield messages, turns, gr.update(), gr.update(), gr.update()
+            yield (messages, turns, keep, keep, keep, keep, *_no_followups(keep))
             return
         messages += [{"role": "user", "content": user_html(question)},
                      {"role": "assistant", "content": render.streaming_html("")}]
         index = len(messages) - 1
         hide = gr.update(visible=False)
-        yield gr.update(value=messages, visible=True), turns, "", hide, hide
+        yield (gr.update(value=messages, visible=True), turns, "", hide, hide, render.VIEWER_EMPTY,
+               *_no_followups(hide))
         # Later yields leave the other outputs alone: the user may already be typing the next
         # question or rating this answer, and Gradio re-applies the last yield when the stream ends.
-        keep = gr.update()
         try:
             principal = self.principal(key)
             check_question(question)
+            filters, scope = self.scope(principal, organisations, doc_ids)
             history = _history(turns)
-            text = ""
-            for event in self.assistant.stream(question, principal, history):
+            text, drawn = "", time.monotonic()
+            for event in self.assistant.stream(question, principal, history, filters=filters):
                 if isinstance(event, Answer):
                     turns[index] = {"question": question, "answer": event.model_dump(), "role": principal.role,
-                                    "feedback_id": None}
-                    messages[index] = {"role": "assistant", "content": render.answer_html(event, index)}
-                else:
-                    text += event
+                                    "feedback_id": None, "scope": scope}
+                    messages[index] = {"role": "assistant", "content": render.answer_html(event, index, scope)}
+                    yield (messages, turns, keep, keep, keep, keep, *self._followups(event, principal))
+                    return
+                text += event
+                if time.monotonic() - drawn >= REDRAW_S:
                     messages[index] = {"role": "assistant", "content": render.streaming_html(text)}
-                yield messages, turns, keep, keep, keep
+                    drawn = time.monotonic()
+                    yield (messages, turns, keep, keep, keep, keep, *_no_followups(keep))
         except AuthError as exc:
             messages[index] = {"role": "assistant", "content": render.error_html(
                 f"{exc}. Check the access key at the top of the page, or clear it to use the default role.")}
-            yield messages, turns, question, keep, keep
+            yield (messages, turns, question, keep, keep, keep, *_no_followups(keep))
         except ValueError as exc:
             messages[index] = {"role": "assistant", "content": render.error_html(str(exc))}
-            yield messages, turns, question, keep, keep
+            yield (messages, turns, question, keep, keep, keep, *_no_followups(keep))
         except Exception:  # noqa: BLE001 - the user must hear about it; the log gets the detail
             log.exception("answering %r failed", question)
             messages[index] = {"role": "assistant", "content": render.error_html(
                 "The answer failed on the server; please try again (details are in the server log).")}
-            yield messages, turns, question, keep, keep
+            yield (messages, turns, question, keep, keep, keep, *_no_followups(keep))
+
+    def scope(self, principal: Principal, organisations: list[str] | None,
+              doc_ids: list[str] | None) -> tuple[Filters | None, str]:
+        """The picker's choice as retrieval filters, and the line shown on the answer ("" = everything)."""
+        organisations, doc_ids = list(organisations or []), list(doc_ids or [])
+        if not organisations and not doc_ids:
+            return None, ""
+        titles = [d.title for d in (self.kb.document(i, principal) for i in doc_ids) if d is not None]
+        if doc_ids and not titles:
+            raise ValueError("None of the chosen documents is available to your role; change the scope.")
+        parts = [", ".join(organisations)] if organisations else []
+        parts += [", ".join(titles)] if titles else []
+        return Filters(organisation=organisations or None, doc_id=doc_ids or None), "; ".join(parts)
+
+    def scope_choices(self, key: str) -> tuple:
+        """(organisations, documents) the key's role may pick from; earlier picks it cannot see are dropped."""
+        try:
+            docs = self.kb.documents(self.principal(key))
+        except AuthError:
+            docs = []
+        orgs = sorted({d.organisation for d in docs})
+        return (gr.update(choices=orgs, value=[]),
+                gr.update(choices=[(f"{d.title} ({d.organisation})", d.doc_id) for d in docs], value=[]))
+
+    def _followups(self, answer: Answer, principal: Principal) -> list:
+        """Up to FOLLOWUPS questions about neighbouring sections of the answer's sources, as buttons."""
+        try:
+            found = [] if answer.refused else suggest_followups(answer, self.kb, principal, n=FOLLOWUPS)
+        except Exception:  # noqa: BLE001 - suggestions are a courtesy; the answer stands without them
+            log.exception("follow-up suggestions failed")
+            found = []
+        buttons = [gr.update(value=q, visible=True) for q in found[:FOLLOWUPS]]
+        buttons += [gr.update(visible=False)] * (FOLLOWUPS - len(buttons))
+        return [gr.update(visible=bool(found)), *buttons]
 
     def clear(self) -> tuple:
-        """New chat: empty transcript and state, starters back, viewer and feedback reset."""
-        return (gr.update(value=[], visible=False), {}, gr.update(visible=True), render.VIEWER_EMPTY,
-                gr.update(visible=False))
-
-    # -- the source viewer ---------------------------------------------------------------------
-    def open_source(self, turns: Turns | None, key: str, evt: gr.SelectData) -> str:
-        ref = render.parse_ref(str(evt.index))
-        turn = (turns or {}).get(ref[0]) if ref else None
-        if turn is None:
-            return render.VIEWER_EMPTY
-        cites = [Citation(**c) for c in turn["answer"]["citations"] if c["n"] == ref[1]]
-        if not cites:
-            return render.VIEWER_EMPTY
-        try:
-            principal = self.principal(key)
-        except AuthError as exc:
-            return render.error_html(str(exc))
-        page = self.assistant.kb.page(cites[0].doc_id, cites[0].page, principal)
-        return render.viewer_html(cites[0], page)
+        """New chat: empty transcript and state, starters back, viewer, feedback and follow-ups reset."""
+        hide = gr.update(visible=False)
+        return (gr.update(value=[], visible=False), {}, gr.update(visible=True), render.VIEWER_EMPTY, hide,
+                *_no_followups(hide))
 
     # -- feedback ------------------------------------------------------------------------------
     def rate(self, turns: Turns | None, target: int | None, evt: gr.LikeData) -> tuple:
@@ -130,7 +164,8 @@ class ChatHandlers(TabHandlers):
             self.feedback.update(turn["feedback_id"], rating=rating)
         turns[index] = turn
         thanks = "Thanks, noted 👍." if rating == "up" else "Thanks, noted 👎. What was wrong or missing?"
-        prompt = f"**{thanks}** Add a comment about this answer (optional) and press Enter."
+        asked = turn["question"] if len(turn["question"]) <= 90 else turn["question"][:89] + "…"
+        prompt = (f"**{thanks}** About the answer to “{asked}”: add a comment (optional) and press Enter.")
         same = target == turn["feedback_id"]
         return (turns, gr.update(visible=True), turn["feedback_id"], prompt, keep if same else "",
                 keep if same else "")
@@ -140,6 +175,10 @@ class ChatHandlers(TabHandlers):
             return gr.update(), "Write a comment first, or just carry on."
         self.feedback.update(int(feedback_id), comment=text)
         return "", "✓ Comment saved. Thank you."
+
+
+def _no_followups(update: dict) -> list:
+    return [update] * (FOLLOWUPS + 1)
 
 
 def _history(turns: Turns, before: int | None = None) -> list[Turn]:

@@ -4,6 +4,10 @@ Uploads and deletions go through `assistant.uploads`, as the API's do, so a file
 on this page gets the same checks and lands in the same `uploads` corpus, with the same
 manifest and rollback, as one sent to `POST /api/documents`. The admin check is made here on every call from the key's
 Principal — hiding the controls from other roles is only a courtesy.
+
+Problems come back as a message beside the control that caused them (never as an error
+overlay over the table), and the destructive steps — remove, re-index — are two-step: the
+first button only asks (`confirm_delete`, `confirm_reindex`), the confirmation acts.
 """
 
 import logging
@@ -17,6 +21,7 @@ from assistant.uploads import UPLOADS, Upload, UploadRejected, check_uploads, in
 from assistant.models import Principal
 from ui import render
 from ui.handlers import TabHandlers
+from ui.tables import table_html
 
 log = logging.getLogger(__name__)
 
@@ -31,16 +36,34 @@ class LibraryHandlers(TabHandlers):
         return [(f"{AUDIENCE_LABELS.get(a, a)} ({a})", a) for a in known]
 
     # -- reading -------------------------------------------------------------------------------
-    def refresh(self, key: str) -> tuple:
+    def refresh(self, key: str, q: str = "") -> tuple:
         """(role badge, documents table, admin panel visibility, delete choices) for this key."""
         try:
             principal = self.principal(key)
         except AuthError as exc:
             return (render.role_html(None, f"{exc} — you can't ask or browse until it is fixed."),
-                    [], gr.update(visible=False), gr.update(choices=[], value=None))
+                    self.docs_html([]), gr.update(visible=False), gr.update(choices=[], value=None))
         rows = self._rows(principal)
-        return (render.role_html(principal.role, default=not (key or "").strip()), rows,
+        return (render.role_html(principal.role, default=not (key or "").strip()), self.docs_html(rows, q),
                 gr.update(visible=principal.is_admin), self._delete_choices(rows if principal.is_admin else []))
+
+    def search(self, key: str, q: str) -> str:
+        try:
+            return self.docs_html(self._rows(self.principal(key)), q)
+        except AuthError:
+            return self.docs_html([])
+
+    @staticmethod
+    def docs_html(rows: list[list[Any]], q: str = "") -> str:
+        words = (q or "").lower().split()
+        shown = [r for r in rows if all(w in " ".join(map(str, r)).lower() for w in words)]
+        caption = "Documents you can read" + (f" matching “{q.strip()}”" if words else "")
+        return table_html(DOC_HEADERS, shown, caption, empty="No documents match." if rows else "No documents.",
+                          css_class="ethos-docs")
+
+    @staticmethod
+    def results_html(results: list[list[Any]]) -> str:
+        return table_html(RESULT_HEADERS, results, "Results of the last change", empty="", css_class="ethos-res")
 
     def _rows(self, principal: Principal) -> list[list[Any]]:
         return [[d.title, d.organisation, d.doc_type, d.audience, d.pages, d.chunks,
@@ -51,22 +74,27 @@ class LibraryHandlers(TabHandlers):
         return gr.update(choices=[(f"{r[0]} — {r[7]}", r[7]) for r in rows], value=None)
 
     def _admin(self, key: str) -> Principal:
+        """The key's principal if it is an admin's; raises NotAllowed with the message to show."""
         try:
             principal = self.principal(key)
         except AuthError as exc:
-            raise gr.Error(str(exc)) from exc
+            raise NotAllowed(f"⚠ {exc}. Check the access key at the top of the page.") from exc
         if not principal.is_admin:
-            raise gr.Error("Only an admin can change the library. Enter an admin key at the top of the page.")
+            raise NotAllowed("⚠ Only an admin can change the library. Enter an admin key at the top of the page.")
         return principal
 
     # -- changing ------------------------------------------------------------------------------
     def upload(self, files: list[str] | None, audience: str, organisation: str, key: str,
                progress: gr.Progress = gr.Progress()) -> tuple:
-        """Save and index the files; returns (per-file results, documents, delete choices, emptied file box)."""
-        principal = self._admin(key)
+        """Save and index the files; returns (status, per-file results, documents, delete choices, file box)."""
+        keep = gr.update()
+        try:
+            principal = self._admin(key)
+        except NotAllowed as exc:
+            return str(exc), keep, keep, keep, keep
         if not files:
-            raise gr.Error("No files to add. Choose some first; if they are still uploading, wait until "
-                           "each is listed with its size.")
+            return ("⚠ No files to add. Choose some first; if they are still uploading, wait until each is "
+                    "listed with its size.", keep, keep, keep, keep)
         results, accepted = [], []
         for raw in files:  # each file is checked on its own: one bad file does not stop the rest
             path = Path(raw)
@@ -92,12 +120,34 @@ class LibraryHandlers(TabHandlers):
                     handle.close()
         progress(1.0, desc="Done")
         rows = self._rows(principal)
-        return results, rows, self._delete_choices(rows), None
+        ok = sum(1 for r in results if r[1] == "ingested")
+        status = f"✓ Added {ok} of {len(results)} file(s)." if ok else "⚠ No file was added; see the reasons below."
+        return status, self.results_html(results), self.docs_html(rows), self._delete_choices(rows), None
+
+    def confirm_delete(self, doc_id: str | None, key: str) -> tuple:
+        """Step one of Remove: (status, confirmation row, its question). Nothing is removed yet."""
+        hide = gr.update(visible=False)
+        try:
+            principal = self._admin(key)
+        except NotAllowed as exc:
+            return str(exc), hide, gr.update()
+        if not doc_id:
+            return "⚠ Choose a document to remove first.", hide, gr.update()
+        doc = self.kb.document(doc_id, principal)
+        name = f"“{doc.title}” ({doc_id})" if doc else doc_id
+        question = (f"**Remove {render.esc(name)}?** Nobody will be able to ask about it or open its pages. "
+                    "Uploaded files are deleted for good.")
+        return "", gr.update(visible=True), question
 
     def delete(self, doc_id: str | None, key: str) -> tuple:
-        principal = self._admin(key)
+        """Step two of Remove: (status, documents, delete choices, confirmation row)."""
+        keep, hide = gr.update(), gr.update(visible=False)
+        try:
+            principal = self._admin(key)
+        except NotAllowed as exc:
+            return str(exc), keep, keep, hide
         if not doc_id:
-            raise gr.Error("Choose a document to remove first.")
+            return "⚠ Choose a document to remove first.", keep, keep, hide
         if remove_document(self.kb, self.settings, doc_id):
             status = f"✓ Removed {doc_id}."
             if not doc_id.startswith(f"{UPLOADS}/"):
@@ -105,11 +155,23 @@ class LibraryHandlers(TabHandlers):
         else:
             status = f"⚠ No document '{doc_id}'"
         rows = self._rows(principal)
-        return status, rows, self._delete_choices(rows)
+        return status, self.docs_html(rows), self._delete_choices(rows), hide
+
+    def confirm_reindex(self, key: str) -> tuple:
+        """Step one of Re-index: (status, confirmation row)."""
+        try:
+            self._admin(key)
+        except NotAllowed as exc:
+            return str(exc), gr.update(visible=False)
+        return "", gr.update(visible=True)
 
     def reindex(self, key: str, progress: gr.Progress = gr.Progress()) -> tuple:
-        """Bring the index in line with the corpus folder (new, changed and removed files)."""
-        principal = self._admin(key)
+        """Bring the index in line with the corpus folder: (status, results, documents, choices, confirm row)."""
+        keep, hide = gr.update(), gr.update(visible=False)
+        try:
+            principal = self._admin(key)
+        except NotAllowed as exc:
+            return str(exc), keep, keep, keep, hide
         progress(0.1, desc=f"Re-indexing {self.settings.corpus_dir}…")
         report = self.kb.ingest(Path(self.settings.corpus_dir), corpus=self.settings.corpus_name)
         progress(1.0, desc="Done")
@@ -119,4 +181,8 @@ class LibraryHandlers(TabHandlers):
                    f"{report.count('ingested')} ingested, "
                    f"{report.count('unchanged')} unchanged, {report.count('removed')} removed, "
                    f"{report.count('failed')} failed.")
-        return summary, results, rows, self._delete_choices(rows)
+        return summary, self.results_html(results), self.docs_html(rows), self._delete_choices(rows), hide
+
+
+class NotAllowed(Exception):
+    """A library change this key may not make; its text is the message shown beside the button."""

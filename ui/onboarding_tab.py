@@ -5,12 +5,12 @@ the next; "Tell me more" asks a follow-up on the same topic (about a neighbourin
 of the cited document, from `assistant.suggest`); a question box takes anything at any
 point. Answers come from `Assistant.ask` with the key's principal, as in the Ask tab,
 and progress is remembered per access key (`assistant.onboarding`), across sessions.
+Sources open in the page's one viewer; "Start over" asks for confirmation before it forgets.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 import gradio as gr
@@ -30,11 +30,8 @@ Messages = list[dict[str, str]]
 
 
 def static_answer_html(answer: Answer, index: int) -> str:
-    """The Ask tab's answer HTML with its source buttons made plain text: the page viewer's click
-    bridge belongs to the Ask tab, so a button here would open the wrong conversation's source."""
-    html = render.answer_html(answer, index)
-    html = re.sub(r'<button type="button" class="(ethos-(?:source|cite)) ethos-ref-\d+-\d+"', r'<span class="\1"', html)
-    return html.replace("</button>", "</span>")
+    """The Ask tab's answer HTML: its markers and sources open the shared viewer (`ui.viewer`)."""
+    return render.answer_html(answer, index)
 
 
 def _user(text: str) -> dict[str, str]:
@@ -151,6 +148,11 @@ def build_onboarding_tab(assistant: Assistant, settings: Settings, key_box: gr.T
         nxt = gr.Button("Next topic", elem_id="ethos-onboarding-next")
         more = gr.Button("Tell me more", elem_id="ethos-onboarding-more")
         again = gr.Button("Start over", variant="stop", size="sm", elem_id="ethos-onboarding-reset")
+    with gr.Row(visible=False, elem_id="ethos-onboarding-confirm", elem_classes=["ethos-confirm"]) as confirm:
+        gr.Markdown("**Start over?** Your progress through the topics is forgotten and this conversation is "
+                    "cleared.", elem_classes=["ethos-confirm-text"])
+        yes = gr.Button("Yes, start over", variant="stop", size="sm", elem_id="ethos-onboarding-reset-yes")
+        no = gr.Button("Cancel", size="sm", elem_id="ethos-onboarding-reset-no")
     chat = gr.Chatbot(label="Onboarding", show_label=False, elem_id="ethos-onboarding-chat", height="56vh",
                       latex_delimiters=[], feedback_options=None, layout="panel",
                       placeholder="Choose Start onboarding: the assistant walks you through the trust's "
@@ -163,5 +165,9 @@ def build_onboarding_tab(assistant: Assistant, settings: Settings, key_box: gr.T
     nxt.click(h.next, [key_box, chat, state], [chat, state, status])
     more.click(h.more, [key_box, chat, state], [chat, state, status])
     question.submit(h.ask, [question, key_box, chat, state], [chat, state, question, status])
-    again.click(h.reset, [key_box], [chat, state, status])
+    show, hide = gr.update(visible=True), gr.update(visible=False)
+    again.click(lambda: show, None, confirm, api_visibility="private")
+    no.click(lambda: hide, None, confirm, api_visibility="private")
+    yes.click(h.reset, [key_box], [chat, state, status]).then(lambda: hide, None, confirm,
+                                                              api_visibility="private")
     return h

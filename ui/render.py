@@ -7,14 +7,20 @@ runs Markdown over messages, and CommonMark leaves a block-level HTML element al
 up to the first blank line, so document text is never reinterpreted as Markdown.
 
 The chat widget's sanitiser drops `data-*` attributes but keeps classes, so a
-source button carries its address as a class: `ethos-ref-<message>-<n>`; the click
-bridge in `ui.app` reads it back.
+source button carries its address as a class: `ethos-ref-<token>`, where the token
+(`source_token`) names the document, page and quote offsets. The click bridge in
+`ui.style` reads it back and the one page viewer (`ui.viewer`) opens it in any tab,
+with no per-tab state; the viewer re-checks the reader's access on every open, so a
+forged token shows nothing the role could not already read.
 """
 
 from __future__ import annotations
 
+import base64
 import html
+import json
 import re
+import zlib
 
 from assistant.models import Answer, Citation
 from ingest.models import Page
@@ -34,29 +40,56 @@ def _lines(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-def ref_class(message: int, n: int) -> str:
-    return f"ethos-ref-{message}-{n}"
+def source_token(c: Citation) -> str:
+    """A class-safe address of a cited passage: [n, doc_id, page, start, end, section, crc32(quote)]."""
+    raw = json.dumps([c.n, c.doc_id, c.page, c.start, c.end, c.section, zlib.crc32(c.quote.encode())],
+                     separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def parse_ref(value: str) -> tuple[int, int] | None:
-    """`"3:1"` (from the click bridge) → (message index, citation number)."""
-    m = re.fullmatch(r"\s*(\d+):(\d+)\s*", value or "")
-    return (int(m.group(1)), int(m.group(2))) if m else None
+def parse_token(token: str) -> dict | None:
+    """The fields of `source_token`, or None for anything that is not one (the bridge is client input)."""
+    try:
+        raw = base64.urlsafe_b64decode((token or "").strip() + "=" * (-len((token or "").strip()) % 4))
+        n, doc_id, page, start, end, section, crc = json.loads(raw.decode())
+        assert all(isinstance(v, int) for v in (n, page, start, end, crc)) and isinstance(doc_id, str)
+        return {"n": n, "doc_id": doc_id, "page": page, "start": start, "end": end, "section": str(section),
+                "crc": crc}
+    except (ValueError, TypeError, AssertionError, UnicodeDecodeError):
+        return None
+
+
+def ref_class(c: Citation) -> str:
+    return f"ethos-ref-{source_token(c)}"
+
+
+def cite_label(c: Citation) -> str:
+    """A citation's accessible name: what a screen reader says for [n]."""
+    return f"Source {c.n}: {c.title}, page {c.page}"
+
+
+def _preview(quote: str) -> str:
+    return quote if len(quote) <= QUOTE_PREVIEW_CHARS else quote[:QUOTE_PREVIEW_CHARS].rstrip() + "…"
 
 
 # -- answers ---------------------------------------------------------------------------------
 def streaming_html(text: str) -> str:
-    """The answer while it is still arriving: plain escaped text and a cursor."""
-    body = esc(_lines(text)).replace("\n", "<br>")
-    return f'<div class="ethos-answer ethos-streaming">{body}<span class="ethos-cursor">▍</span></div>'
+    """The answer while it is still arriving, laid out as the finished one will be (paragraphs and
+    lists, markers as plain [n]), so nothing reflows when it completes; and a cursor."""
+    body = _blocks(esc(_lines(text)).replace("[", '<span class="ethos-cite-pending">[').replace("]", "]</span>"))
+    return (f'<div class="ethos-answer ethos-streaming" aria-busy="true"><div class="ethos-answer-text">{body}'
+            f'<span class="ethos-cursor" aria-hidden="true">▍</span></div></div>')
 
 
 def error_html(message: str) -> str:
     return f'<div class="ethos-answer ethos-error" role="alert"><strong>⚠ {esc(message)}</strong></div>'
 
 
-def answer_html(answer: Answer, message: int) -> str:
-    """A finished answer: text with clickable markers, ⚠ on unsupported sentences, then its sources."""
+def answer_html(answer: Answer, message: int = 0, scope: str = "") -> str:
+    """A finished answer: text with clickable markers, ⚠ on unsupported sentences, then its sources.
+
+    `scope` is a line saying which documents were searched (the Ask tab's scope picker); `message`
+    is kept for callers that number their answers and no longer changes the output."""
     cites = {c.n: c for c in answer.citations}
     text = _lines(answer.answer)
     unsupported = [s.text for s in answer.sentences if not s.supported and s.text.strip()]
@@ -75,25 +108,25 @@ def answer_html(answer: Answer, message: int) -> str:
                 "passages; check the sources before relying on them."
                 + (f"<ul>{lost}</ul>" if lost else "") + "</div>")
     kind = "ethos-refusal" if answer.refused else "ethos-answered"
-    return (f'<div class="ethos-answer {kind}">{head}<div class="ethos-answer-text">{body}</div>{note}'
-            f"{sources_html(answer.citations, message, sources_title)}</div>")
+    scope_line = f'<div class="ethos-answer-scope">Searched: {esc(scope)}</div>' if scope else ""
+    return (f'<div class="ethos-answer {kind}">{head}{scope_line}<div class="ethos-answer-text">{body}</div>'
+            f"{note}{sources_html(answer.citations, message, sources_title)}</div>")
 
 
-def sources_html(citations: list[Citation], message: int, title: str = "Sources") -> str:
+def sources_html(citations: list[Citation], message: int = 0, title: str = "Sources") -> str:
     if not citations:
         return ""
     items = []
     for c in citations:
-        quote = c.quote if len(c.quote) <= QUOTE_PREVIEW_CHARS else c.quote[:QUOTE_PREVIEW_CHARS].rstrip() + "…"
         where = " › ".join(p for p in (c.section,) if p)
         items.append(
-            f'<li class="ethos-source-item"><button type="button" class="ethos-source {ref_class(message, c.n)}"'
-            f' title="Open page {c.page} of {esc(c.title)}">'
+            f'<li class="ethos-source-item"><button type="button" class="ethos-source {ref_class(c)}">'
+            f'<span class="ethos-sr">{esc(cite_label(c))}. Open the page</span>'
             f'<span class="ethos-source-n">[{c.n}]</span> '
             f'<span class="ethos-source-title">{esc(c.title)}</span>'
             f'<span class="ethos-source-org">{esc(c.organisation)}</span>'
             f'<span class="ethos-source-where">{esc(where)}{" · " if where else ""}page {c.page}</span>'
-            f'<span class="ethos-source-quote">“{esc(quote)}”</span></button></li>'
+            f'<span class="ethos-source-quote">“{esc(_preview(c.quote))}”</span></button></li>'
         )
     return (f'<div class="ethos-sources"><div class="ethos-sources-title">{esc(title)}</div>'
             f'<ol class="ethos-source-list">{"".join(items)}</ol></div>')
@@ -115,8 +148,10 @@ def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citatio
         n = int(m.group(1))
         if n not in cites:
             return m.group(0)
-        return (f'<button type="button" class="ethos-cite {ref_class(message, n)}"'
-                f' title="Source {n}: {esc(cites[n].title)}">[{n}]</button>')
+        c = cites[n]
+        return (f'<button type="button" class="ethos-cite {ref_class(c)}"><span class="ethos-sr">'
+                f'{esc(cite_label(c))}</span>[{n}]<span class="ethos-tip"><strong>{esc(c.title)}, page {c.page}</strong> '
+                f"“{esc(_preview(c.quote))}”</span></button>")
 
     escaped = MARKER.sub(marker, escaped)
     opening = '<span class="ethos-unsupported" title="Not supported by the cited passages">'
@@ -194,29 +229,31 @@ def _locate(text: str, sentence: str) -> tuple[int, int] | None:
 
 
 # -- the page viewer ---------------------------------------------------------------------------
-VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Choose a source under an answer to read the page it '
-                "comes from, with the quoted passage highlighted.</div>")
+VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Choose a source, or a [n] marker in an answer, to read the page '
+                "it comes from, with the quoted passage highlighted.</div>")
+_CLOSE = '<button type="button" class="ethos-viewer-close" aria-label="Close the source">✕ Close</button>'
 
 
 def viewer_html(c: Citation, page: Page | None) -> str:
     """The cited page with the quote marked at the citation's exact offsets."""
     where = " · ".join(p for p in (esc(c.organisation), esc(c.section), f"page {c.page}") if p)
-    head = (f'<div class="ethos-viewer-head"><div class="ethos-viewer-title">[{c.n}] {esc(c.title)}</div>'
-            f'<div class="ethos-viewer-where">{where}</div></div>')
+    head = (f'<div class="ethos-viewer-head"><h2 class="ethos-viewer-title" tabindex="-1">[{c.n}] {esc(c.title)}</h2>'
+            f'{_CLOSE}<div class="ethos-viewer-where">{where}</div></div>')
     if page is None:
-        return (f'<div class="ethos-viewer">{head}<p class="ethos-viewer-missing" role="alert">This page is not '
-                "available to your role (or the document was removed).</p></div>")
+        return (f'<div class="ethos-viewer" role="region" aria-label="Source">{head}<p class="ethos-viewer-missing" '
+                'role="alert">This page is not available to your role (or the document was removed).</p></div>')
     start, end = c.start, c.end
     if page.text[start:end] != c.quote:  # re-ingested since the answer: find the quote again
-        found = page.text.find(c.quote)
+        found = page.text.find(c.quote) if c.quote else -1
         start, end = (found, found + len(c.quote)) if found >= 0 else (0, 0)
     if end <= start:
-        text = (f'<p class="ethos-viewer-missing">The quoted passage is no longer on this page:</p>'
-                f'<blockquote>{esc(c.quote)}</blockquote><div class="ethos-page-text">{esc(page.text)}</div>')
+        quote = f"<blockquote>{esc(c.quote)}</blockquote>" if c.quote else ""
+        text = (f'<p class="ethos-viewer-missing">The quoted passage is no longer on this page{":" if quote else "."}'
+                f'</p>{quote}<div class="ethos-page-text">{esc(page.text)}</div>')
     else:
         text = (f'<div class="ethos-page-text">{esc(page.text[:start])}<mark id="ethos-mark">'
                 f"{esc(page.text[start:end])}</mark>{esc(page.text[end:])}</div>")
-    return f'<div class="ethos-viewer" aria-live="polite">{head}{text}</div>'
+    return f'<div class="ethos-viewer" role="region" aria-label="Source">{head}{text}</div>'
 
 
 # -- small pieces ------------------------------------------------------------------------------

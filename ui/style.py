@@ -1,32 +1,74 @@
-"""The page's CSS and the one piece of JavaScript (the source-click bridge).
+"""The page's theme, CSS and page-level script (skip link, focus on the question box).
 
 Kept in Python strings so they ship inside the `ui` package with no package-data setup.
-Colours use Gradio's theme variables where one fits, so dark mode still reads well.
+Text colours are chosen for at least 4.5:1 contrast on their background (checked by axe-core
+in tests/test_ui_a11y.py): the Soft theme's subdued grey and indigo accent are below that on
+white, so the theme is darkened where text uses them. The viewer's script is in `ui.viewer`.
 """
 
-import json
+import gradio as gr
+
+INK_SUBDUED = "#4b5563"  # 7.6:1 on white
+INK_ACCENT = "#4338ca"  # indigo-700, 7.9:1 on white
+FOCUS = "#1d4ed8"
+
+THEME = gr.themes.Soft(primary_hue="indigo").set(
+    body_text_color_subdued=INK_SUBDUED,
+    block_label_text_color=INK_SUBDUED,
+    block_info_text_color=INK_SUBDUED,
+    input_placeholder_color="#6b7280",  # 4.8:1
+    color_accent=INK_ACCENT,
+    link_text_color=INK_ACCENT,
+    block_title_text_color="*primary_800",  # label chips: indigo-800 on indigo-100
+    button_primary_background_fill="*primary_700",
+    button_primary_background_fill_hover="*primary_800",
+    button_primary_text_color="white",
+)
 
 CSS = """
-#ethos-header { align-items: center; gap: 12px; flex-wrap: wrap; }
-#ethos-brand { flex: 1 1 260px; min-width: 260px; }
+#ethos-header { align-items: center; gap: 8px 12px; flex-wrap: wrap; }
+#ethos-brand { flex: 1 1 200px; min-width: 160px; }
 .ethos-brand h1 { margin: 0; font-size: 1.6rem; }
-.ethos-brand p { margin: 2px 0 0; color: var(--body-text-color-subdued); }
+.ethos-brand p { margin: 2px 0 0; color: #4b5563; }
 .ethos-role { font-size: .9rem; padding: 2px 0; }
 .ethos-role-error { color: #b42318; font-weight: 600; }
 
-#ethos-starters .ethos-starter { justify-content: flex-start; text-align: left; white-space: normal;
+/* focus you can see, on every control */
+a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visible, select:focus-visible,
+[tabindex]:focus-visible, #ethos-question textarea:focus {
+  outline: 3px solid #1d4ed8 !important; outline-offset: 2px; }
+.ethos-skip { position: absolute; left: 8px; top: -60px; z-index: 3000; background: #312e81; color: #fff !important;
+  padding: 8px 14px; border-radius: 6px; font-weight: 600; text-decoration: none; }
+.ethos-skip:focus { top: 8px; }
+
+#ethos-starters .ethos-starter, .ethos-followup { justify-content: flex-start; text-align: left; white-space: normal;
   height: auto; min-height: 2.4em; }
 .ethos-persona { font-weight: 600; margin: 4px 0 2px; }
+#ethos-followups { gap: 4px; }
+.ethos-followups-title p { margin: 0; font-weight: 600; font-size: .9rem; }
 
 .ethos-question { white-space: pre-wrap; }
+#ethos-chat .chatbot.prose, #ethos-onboarding-chat .chatbot.prose { opacity: 1 !important; }  /* dimmed text fails contrast */
 .ethos-answer p { margin: 0 0 .5em; }
 .ethos-answer ul { margin: 0 0 .5em 1.2em; }
+.ethos-answer-scope { font-size: .8rem; color: #4b5563; margin-bottom: 4px; }
 .ethos-cursor { animation: ethos-blink 1s steps(1) infinite; }
 @keyframes ethos-blink { 50% { opacity: 0; } }
-.ethos-cite { display: inline; border: 0; padding: 0 2px; margin: 0 1px; cursor: pointer; font: inherit;
-  font-size: .85em; vertical-align: super; line-height: 1; color: var(--color-accent); background: transparent;
-  text-decoration: underline; border-radius: 3px; }
-.ethos-cite:hover, .ethos-cite:focus-visible { background: var(--color-accent-soft); }
+.ethos-cite, .ethos-cite-pending { display: inline; position: relative; border: 0; padding: 0 2px; margin: 0 1px;
+  font: inherit; font-size: .9em; font-weight: 600; vertical-align: super; line-height: 1; color: #4338ca;
+  background: transparent; border-radius: 3px; }
+.ethos-cite { cursor: pointer; text-decoration: underline; }
+.ethos-cite:hover, .ethos-cite:focus-visible { background: #e0e7ff; }
+.ethos-tip { display: none; position: absolute; z-index: 30; left: -1rem; top: calc(100% + 4px);
+  width: max-content; max-width: min(320px, 78vw); padding: 6px 8px; border: 1px solid #c7d2fe; border-radius: 6px;
+  background: #fff; color: #111827; box-shadow: 0 4px 14px rgba(0,0,0,.15); font-size: .8rem; font-weight: 400;
+  font-style: italic; line-height: 1.35; text-align: left; white-space: normal; vertical-align: baseline; }
+.ethos-tip strong { display: block; font-style: normal; }
+.ethos-sr { position: absolute !important; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
+.ethos-cite:hover .ethos-tip, .ethos-cite:focus-visible .ethos-tip { display: block; }
+#ethos-chat .message, #ethos-chat .message-content, #ethos-chat .bubble-wrap,
+#ethos-onboarding-chat .message, #ethos-onboarding-chat .message-content { overflow: visible !important; }
 
 .ethos-refusal { border-left: 4px solid #d97706; padding-left: 10px; }
 .ethos-refusal-label { display: inline-block; font-weight: 700; font-size: .8rem; text-transform: uppercase;
@@ -38,78 +80,113 @@ CSS = """
 
 .ethos-sources { margin-top: 8px; border-top: 1px solid var(--border-color-primary); padding-top: 6px; }
 .ethos-sources-title { font-size: .8rem; font-weight: 700; text-transform: uppercase; letter-spacing: .04em;
-  color: var(--body-text-color-subdued); margin-bottom: 4px; }
+  color: #4b5563; margin-bottom: 4px; }
 ol.ethos-source-list { list-style: none; margin: 0 !important; padding: 0 !important; }
 .ethos-source-item { margin: 0 0 6px; padding: 0; }
 .ethos-source-item::marker { content: none; }
 button.ethos-source { display: block; width: 100%; text-align: left; cursor: pointer; font: inherit;
   font-size: .88rem; padding: 6px 8px; border: 1px solid var(--border-color-primary); border-radius: 6px;
-  background: var(--background-fill-secondary); color: inherit; }
-button.ethos-source:hover, button.ethos-source:focus-visible { border-color: var(--color-accent);
-  outline: 2px solid var(--color-accent-soft); }
-.ethos-source-n { font-weight: 700; color: var(--color-accent); }
+  background: #f9fafb; color: #111827; }
+button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #4338ca; }
+.ethos-source-n { font-weight: 700; color: #4338ca; }
 .ethos-source-title { font-weight: 600; }
 .ethos-source-org::before { content: " · "; }
-.ethos-source-org { color: var(--body-text-color-subdued); }
-.ethos-source-where { display: block; font-size: .8rem; color: var(--body-text-color-subdued); }
+.ethos-source-org { color: #4b5563 !important; }
+.ethos-source-where { display: block; font-size: .8rem; color: #4b5563 !important; opacity: 1 !important; }
 .ethos-source-quote { display: -webkit-box; -webkit-line-clamp: 3; -webkit-box-orient: vertical; overflow: hidden;
   font-style: italic; margin-top: 2px; }
 
-#ethos-viewer { border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 10px 12px;
+/* the one source viewer: a side sheet on a desktop, a bottom sheet on a phone */
+#ethos-viewer-panel:not(.ethos-open) { display: none !important; }
+#ethos-viewer-panel.ethos-open { display: flex !important; position: fixed; z-index: 1000; top: 0; right: 0;
+  bottom: 0; width: min(40vw, 620px); overflow-y: auto; padding: 12px 16px; margin: 0;
+  background: var(--background-fill-primary); border-left: 1px solid var(--border-color-primary);
+  box-shadow: -6px 0 18px rgba(0,0,0,.12); }
+.ethos-viewer-empty { color: #4b5563; font-size: .9rem; }
+#ethos-viewer-panel .ethos-viewer-head { position: sticky; top: -12px; z-index: 2; padding-top: 4px;
   background: var(--background-fill-primary); }
-.ethos-viewer-empty { color: var(--body-text-color-subdued); font-size: .9rem; }
-.ethos-viewer-title { font-weight: 700; }
-.ethos-viewer-where { font-size: .85rem; color: var(--body-text-color-subdued); margin-bottom: 8px; }
-.ethos-page-text { position: relative; white-space: pre-wrap; overflow-wrap: anywhere; max-height: 60vh;
-  overflow-y: auto; font-size: .9rem; line-height: 1.5; border-top: 1px solid var(--border-color-primary);
-  padding-top: 8px; margin-top: 4px; }
+.ethos-viewer-head { display: flex; flex-wrap: wrap; align-items: baseline; gap: 4px 8px; }
+.ethos-viewer-title { flex: 1 1 200px; font-weight: 700; font-size: 1.05rem; margin: 0; }
+.ethos-viewer-close { flex: 0 0 auto; cursor: pointer; font: inherit; font-size: .85rem; padding: 4px 10px;
+  border: 1px solid #9ca3af; border-radius: 6px; background: #fff; color: #111827; }
+.ethos-viewer-where { flex: 1 0 100%; font-size: .85rem; color: #4b5563; margin-bottom: 8px; }
+.ethos-page-text { white-space: pre-wrap; overflow-wrap: break-word; font-size: .9rem; line-height: 1.5;
+  border-top: 1px solid var(--border-color-primary); padding-top: 8px; margin-top: 4px; }
+#ethos-c-viewer .ethos-page-text { max-height: 60vh; overflow-y: auto; }
 .ethos-page-text mark { background: #fde68a; color: #111; padding: 1px 0; border-radius: 2px;
   box-shadow: 0 0 0 2px #fde68a; }
 .ethos-viewer-missing { color: #b42318; }
 
 #ethos-feedback { padding: 8px; }
-#ethos-library, #ethos-results { --font-mono: var(--font); }
-@media (max-width: 640px) {
+.ethos-status p { margin: 4px 0; font-weight: 600; }
+.ethos-confirm { align-items: center; gap: 8px; padding: 8px; border: 1px solid #f59e0b; border-radius: 8px;
+  background: #fffbeb; flex-wrap: wrap; }
+.ethos-confirm-text { flex: 1 1 240px; }
+.ethos-confirm-text p { margin: 0; color: #111827; }
+
+/* tables: whole words, sideways scrolling when wide, cards on a phone */
+.ethos-table-wrap { overflow-x: auto; max-width: 100%; border: 1px solid var(--border-color-primary);
+  border-radius: 8px; }
+.ethos-table { border-collapse: collapse; width: 100%; font-size: .9rem; }
+.ethos-table caption { text-align: left; font-weight: 600; padding: 8px; }
+.ethos-table th, .ethos-table td { text-align: left; vertical-align: top; padding: 6px 8px;
+  border-top: 1px solid var(--border-color-primary); word-break: normal; overflow-wrap: normal; hyphens: none; }
+.ethos-table th { white-space: nowrap; background: var(--background-fill-secondary); }
+.ethos-docs td:nth-child(n+3):not(:last-child) { white-space: nowrap; }
+.ethos-table-empty { padding: 8px; color: #4b5563; }
+#ethos-library, #ethos-results, #ethos-commitments, #ethos-reviews { --font-mono: var(--font); }
+#ethos-commitments td, #ethos-commitments th, #ethos-reviews td, #ethos-reviews th { word-break: normal !important;
+  overflow-wrap: normal !important; hyphens: none; }
+
+@media (max-width: 760px) {
   .ethos-brand h1 { font-size: 1.3rem; }
-  .ethos-page-text { max-height: 50vh; }
-  #ethos-chat { height: 60vh !important; }
+  .ethos-brand p { font-size: .85rem; }
+  #ethos-chat { max-height: 60vh; }
+  #ethos-viewer-panel.ethos-open { top: auto; left: 0; width: auto; height: 72vh; border-left: 0;
+    border-top: 1px solid var(--border-color-primary); border-radius: 14px 14px 0 0;
+    box-shadow: 0 -6px 18px rgba(0,0,0,.18); }
+  .ethos-table thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+  .ethos-table, .ethos-table tbody, .ethos-table tr, .ethos-table td { display: block; width: 100%; }
+  .ethos-table tr { border-top: 1px solid var(--border-color-primary); padding: 4px 0; }
+  .ethos-table td { display: grid; grid-template-columns: 6.5rem minmax(0, 1fr); gap: 8px; border: 0;
+    padding: 2px 8px; white-space: normal !important; overflow-wrap: break-word; }
+  .ethos-table td::before { content: attr(data-label); font-weight: 600; color: #4b5563; }
+  #ethos-commitments .table-wrap, #ethos-reviews .table-wrap { overflow-x: auto; }
+  #ethos-commitments th, #ethos-commitments td, #ethos-reviews th, #ethos-reviews td { min-width: 7.5rem !important; }
+  #ethos-commitments th:nth-child(2), #ethos-commitments td:nth-child(2) { min-width: 15rem !important; }
 }
 """
 
-# Runs when a viewer mounts (gr.HTML `js_on_load`). Source buttons live inside chat messages,
-# which Gradio sanitises (no scripts, no data-* attributes), so one document-level listener per
-# chat reads the `ethos-ref-<message>-<n>` class of a click inside that chat and fires its
-# viewer's `select` event with index "<message>:<n>". Scoped by a CSS selector, so another tab
-# can have its own chat and viewer: `gr.HTML(..., js_on_load=bridge_js("#my-chat"))`.
-_BRIDGE_TEMPLATE = """
-window.__ethosBridges = window.__ethosBridges || {};
-const scope = __SCOPE__;
-const known = scope in window.__ethosBridges;
-window.__ethosBridges[scope] = trigger;  // a remounted viewer takes over
-if (!known) {
-  document.addEventListener('click', (e) => {
-    const el = e.target.closest && e.target.closest('.ethos-source, .ethos-cite');
-    if (!el || !el.closest(scope)) return;
-    const m = (el.getAttribute('class') || '').match(/ethos-ref-(\\d+)-(\\d+)/);
-    if (!m) return;
+# Rules about the page outside Gradio's container: Gradio scopes `css` under its container (and
+# drops the unscoped copy inside @media), so these go in a plain <style> in the head.
+HEAD = """<style>
+@media (min-width: 761px) {
+  body.ethos-viewing .gradio-container { padding-right: min(40vw, 620px) !important; }
+}
+@media (max-width: 760px) {
+  .gradio-container { padding-left: 8px !important; padding-right: 8px !important; }
+}
+</style>"""
+
+# Runs once when the page loads (`mount_gradio_app(js=...)`): a skip link as the first thing a
+# keyboard reaches, and the question box focused (Gradio's autofocus fires before the tab shows).
+PAGE_JS = """
+() => {
+  const skip = document.createElement('a');
+  skip.href = '#ethos-question';
+  skip.className = 'ethos-skip';
+  skip.textContent = 'Skip to the question';
+  skip.addEventListener('click', (e) => {
     e.preventDefault();
-    window.__ethosBridges[scope]('select', {index: m[1] + ':' + m[2], value: m[1] + ':' + m[2]});
-  }, true);
+    document.querySelector('#ethos-tab-ask-button')?.click();
+    setTimeout(() => document.querySelector('#ethos-question textarea')?.focus(), 60);
+  });
+  document.body.prepend(skip);
+  let tries = 0;
+  const focus = setInterval(() => {
+    const box = document.querySelector('#ethos-question textarea');
+    if (box && box.offsetParent) { box.focus({preventScroll: true}); clearInterval(focus); }
+    if (++tries > 100) clearInterval(focus);
+  }, 100);
 }
-watch('value', () => {
-  const mark = element.querySelector('mark');
-  if (!mark) return;
-  const box = element.querySelector('.ethos-page-text');
-  if (box) box.scrollTop = Math.max(0, mark.offsetTop - box.clientHeight / 3);
-  const top = element.getBoundingClientRect().top;
-  if (top < 0 || top > window.innerHeight * 0.6) element.scrollIntoView({block: 'start', behavior: 'smooth'});
-});
 """
-
-
-def bridge_js(scope: str) -> str:
-    """The viewer's `js_on_load` for source clicks inside the element(s) matching `scope`."""
-    return _BRIDGE_TEMPLATE.replace("__SCOPE__", json.dumps(scope))
-
-
-BRIDGE_JS = bridge_js("#ethos-chat")

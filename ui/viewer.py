@@ -1,0 +1,113 @@
+"""The one source viewer: every tab's [n] markers and source cards open the cited page here.
+
+A marker or card carries its passage's address in a class (`ui.render.source_token`), so
+opening it needs no per-tab state: `SourceViewer.open` decodes the token, re-checks the
+reader's access with `KnowledgeBase.page` (a forged token shows nothing the role could not
+read anyway) and returns the page with the quote marked. The page-side script (`VIEWER_JS`,
+the viewer's `js_on_load`) listens for clicks on any marker in the document, opens the panel
+— a side sheet on a desktop, a bottom sheet on a phone — moves focus to its title, scrolls the
+quote into view, and gives focus back to the marker on Close or Escape. The same script
+scrolls to the highlighted quote in any other viewer on the page (the Commitments tab's).
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import gradio as gr
+
+from assistant.access import AuthError
+from assistant.models import Citation
+from ui import render
+from ui.handlers import TabHandlers
+
+VIEWER_JS = """
+const open = () => element.querySelector('.ethos-viewer') !== null;
+window.__ethosViewer = trigger;
+if (!window.__ethosViewerWired) {
+  window.__ethosViewerWired = true;
+  document.addEventListener('click', (e) => {
+    const el = e.target.closest && e.target.closest('.ethos-source, .ethos-cite');
+    if (el) {
+      const m = (el.getAttribute('class') || '').match(/ethos-ref-([A-Za-z0-9_-]+)/);
+      if (!m) return;
+      e.preventDefault();
+      window.__ethosOpener = el;
+      window.__ethosViewer('select', {index: m[1], value: m[1]});
+      return;
+    }
+    if (e.target.closest && e.target.closest('.ethos-viewer-close')) window.__ethosCloseViewer();
+  }, true);
+  // the chat's sanitiser drops aria-* attributes: name each marker from its hidden label here
+  const name = () => {
+    for (const el of document.querySelectorAll('.ethos-cite:not([aria-label]), .ethos-source:not([aria-label])')) {
+      const label = el.querySelector('.ethos-sr');
+      if (!label) continue;
+      el.setAttribute('aria-label', label.textContent);
+      el.querySelector('.ethos-tip')?.setAttribute('aria-hidden', 'true');
+    }
+  };
+  name();
+  new MutationObserver(name).observe(document.body, {childList: true, subtree: true});
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape' && document.body.classList.contains('ethos-viewing')) window.__ethosCloseViewer();
+  });
+  window.__ethosCloseViewer = () => {
+    document.body.classList.remove('ethos-viewing');
+    document.getElementById('ethos-viewer-panel')?.classList.remove('ethos-open');
+    const back = window.__ethosOpener;
+    if (back && back.isConnected) back.focus({preventScroll: true});
+  };
+  // any viewer on the page (this one, the Commitments tab's): bring a newly shown quote into view
+  const seen = new WeakSet();
+  new MutationObserver(() => {
+    for (const mark of document.querySelectorAll('.ethos-page-text mark')) {
+      if (seen.has(mark) || !mark.offsetParent) continue;
+      seen.add(mark);
+      mark.scrollIntoView({block: 'center', inline: 'nearest'});
+    }
+  }).observe(document.body, {childList: true, subtree: true});
+}
+watch('value', () => {
+  document.body.classList.toggle('ethos-viewing', open());
+  document.getElementById('ethos-viewer-panel')?.classList.toggle('ethos-open', open());
+  if (open()) {
+    element.querySelector('.ethos-viewer-title')?.focus({preventScroll: true});
+    const mark = element.querySelector('mark');
+    if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
+  }
+});
+"""
+
+
+class SourceViewer(TabHandlers):
+    def open(self, key: str, evt: gr.SelectData) -> str:
+        return self.open_token(str(evt.index), key)
+
+    def open_token(self, token: str, key: str | None) -> str:
+        """The viewer's HTML for a marker's token, under the access of the key's role."""
+        ref = render.parse_token(token)
+        if ref is None:
+            return render.VIEWER_EMPTY
+        try:
+            principal = self.principal(key)
+        except AuthError as exc:
+            return render.error_html(f"{exc}. Check the access key at the top of the page.")
+        doc = self.kb.document(ref["doc_id"], principal)
+        page = self.kb.page(ref["doc_id"], ref["page"], principal) if doc else None
+        quote = page.text[ref["start"]:ref["end"]] if page else ""
+        if zlib.crc32(quote.encode()) != ref["crc"]:  # the document changed since the answer
+            quote = ""
+        cite = Citation(n=ref["n"], doc_id=ref["doc_id"], title=doc.title if doc else "Source unavailable",
+                        organisation=doc.organisation if doc else "", section=ref["section"], page=ref["page"],
+                        quote=quote, start=ref["start"] if quote else 0, end=ref["end"] if quote else 0,
+                        chunk_id="", score=0.0)
+        return render.viewer_html(cite, page)
+
+
+def build_viewer(handlers: SourceViewer, key_box: gr.Textbox) -> gr.HTML:
+    """The panel, placed once outside the tabs; wired to open whatever marker the script reports."""
+    with gr.Column(elem_id="ethos-viewer-panel"):
+        viewer = gr.HTML(render.VIEWER_EMPTY, elem_id="ethos-viewer", js_on_load=VIEWER_JS, label="Source")
+    viewer.select(handlers.open, [key_box], viewer, api_visibility="private")
+    return viewer
