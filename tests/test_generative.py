@@ -178,11 +178,12 @@ def test_not_in_documents_however_worded_is_a_refusal(assistant, fake, kb, reply
     assert_exact_citations(kb, answer)
 
 
-def test_a_question_the_evidence_check_refuses_never_reaches_the_model(assistant, fake):
-    fake.script("The autumn term starts on 2 September 2024 and ends on 20 December 2024 [1].")
-    tokens, answer = run(assistant, "What is the headteacher's salary?")
-    assert answer.refused and fake.requests == []  # refused before the LLM was called
-    assert "".join(tokens) == answer.answer and "2024" not in answer.answer
+def test_invented_term_dates_are_refused_before_the_model_is_asked(assistant, fake):
+    # what the real model did in the issue: dates read off a strategy timeline
+    fake.script("The autumn term starts in Sept 2024 and the spring term in Jan 2025 [1].")
+    tokens, answer = run(assistant, "What are the term dates for next year?")
+    assert answer.refused and fake.requests == []  # the evidence check refused; the LLM was never called
+    assert answer.mode == "generative" and "".join(tokens) == answer.answer and "2025" not in answer.answer
 
 
 def test_no_evidence_refuses_without_asking_the_model(assistant, fake):
