@@ -38,7 +38,8 @@ class UploadRejected(ValueError):
 class UploadResult(BaseModel):
     """What became of one uploaded file; also the API's response model."""
 
-    filename: str = Field(description="The stored (sanitised) file name")
+    filename: str = Field(description="The stored (sanitised, unique) file name")
+    original_name: str = Field("", description="The name the file was uploaded with")
     doc_id: str
     status: Literal["ingested", "unchanged", "failed"]
     chunks: int = 0
@@ -104,26 +105,32 @@ def safe_name(raw: str | None) -> str:
 
 
 def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str, BinaryIO]],
-                   meta: dict[str, str]) -> list[UploadResult]:
+                   meta: dict[str, str], originals: list[str] | None = None) -> list[UploadResult]:
     """Write files and manifest, ingest the uploads corpus, and undo whatever failed to load.
 
-    A file that replaces an earlier upload is backed up first: if the new one cannot
-    be read, the old file and its metadata come back, so the index stays as it was.
+    Stored names are unique: a safe name already taken by a file uploaded under another
+    original name gets a numbered one ("x-2.pdf"), so `../../etc/x.pdf`, `．．／ｘ.pdf` and
+    `x.pdf` are three documents. Only the same original name replaces (a new version), and
+    the result says so. A file that replaces an earlier upload is backed up first: if the new
+    one cannot be read, the old file and its metadata come back, so the index stays as it was.
     """
     root = uploads_dir(settings)
     backup = root / _BACKUP
+    originals = [printable(o) for o in originals] if originals else [name for name, _ in files]
     with _uploads_lock:
         backup.mkdir(parents=True, exist_ok=True)
         entries = _entries(root)
+        names = _unique_names(root, entries, [name for name, _ in files], originals)
+        files = [(final, upload) for final, (_, upload) in zip(names, files)]
         previous = {name: entries.get(name) for name, _ in files}
-        for name, upload in files:
+        for (name, upload), original in zip(files, originals):
             target = root / name
             if target.exists():
                 shutil.move(target, backup / name)
             upload.seek(0)
             with target.open("wb") as out:
                 shutil.copyfileobj(upload, out)
-            entries[name] = {**(entries.get(name) or {}), **meta}
+            entries[name] = {**(entries.get(name) or {}), **meta, "original_name": original}
         _write_manifest(root, entries)
         try:
             report = kb.ingest(root, corpus=UPLOADS)
@@ -134,17 +141,43 @@ def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str,
             raise
         by_id = {f.doc_id: f for f in report.files}
         results = []
-        for name, _ in files:
+        for (name, _), original in zip(files, originals):
             found = by_id.get(f"{UPLOADS}/{name}")
             if found is None or found.status == "failed":
                 reason = found.reason if found else "not ingested"
                 _restore(root, backup, name, entries, previous[name])
-                results.append(UploadResult(filename=name, doc_id=f"{UPLOADS}/{name}", status="failed", reason=reason))
+                results.append(UploadResult(filename=name, original_name=original, doc_id=f"{UPLOADS}/{name}",
+                                            status="failed", reason=reason))
             else:
-                results.append(UploadResult(filename=name, doc_id=found.doc_id, status=found.status, chunks=found.chunks))
+                note = "replaced the earlier upload of the same name" if previous[name] is not None else ""
+                results.append(UploadResult(filename=name, original_name=original, doc_id=found.doc_id,
+                                            status=found.status, chunks=found.chunks, reason=note))
         _write_manifest(root, entries)
         shutil.rmtree(backup, ignore_errors=True)
     return results
+
+
+def printable(raw: str | None) -> str:
+    """A user-given name as storable text (lone surrogates and controls escaped), for metadata."""
+    text = (raw or "").encode("utf-8", "backslashreplace").decode("utf-8")
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:255]
+
+
+def _unique_names(root: Path, entries: dict[str, dict[str, str]], names: list[str],
+                  originals: list[str]) -> list[str]:
+    """Each safe name, or a numbered variant when another original name already holds it."""
+    taken: set[str] = set()
+    out = []
+    for name, original in zip(names, originals):
+        final, n = name, 1
+        stem, dot, suffix = name.rpartition(".")
+        while final in taken or ((root / final).exists() or final in entries) and \
+                (entries.get(final) or {}).get("original_name", final) != original:
+            n += 1
+            final = f"{stem}-{n}.{suffix}" if dot else f"{name}-{n}"
+        taken.add(final)
+        out.append(final)
+    return out
 
 
 def _restore(root: Path, backup: Path, name: str, entries: dict, previous: dict | None) -> None:

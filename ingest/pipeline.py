@@ -96,6 +96,7 @@ class Ingestor:
         base = root if root.is_dir() else root.parent
         manifest = load_manifest(base, corpus)
         report = IngestReport()
+        store.remove_stale_temps(self.settings.data_dir)  # left by a build killed mid-write
         walk = walk_corpus(root)
         paths = walk.files
         report.files.extend(FileResult(rel, "", "skipped", reason=why) for rel, why in walk.skipped)

@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +87,53 @@ def all_nodes(collection: Any, page: int = 5000) -> list[BaseNode]:
 KEYWORD_FIELDS = ("node_id", "doc_id", "audience", "organisation", "doc_type", "page", "start", "end")
 
 
+TEMP_PREFIX = ".bm25-"
+STALE_TEMP_S = 600  # a temp folder without a live owner this old is from a killed build
+
+
+def remove_stale_temps(parent: Path, prefix: str = TEMP_PREFIX) -> list[Path]:
+    """Delete temp folders/files that interrupted builds left behind (`.bm25-<pid>-*`, `.docstore-*`).
+
+    A name carrying a pid is removed once that process is gone; an older name without one
+    once it is older than STALE_TEMP_S, so a build running in another process is never touched.
+    """
+    removed = []
+    if not parent.is_dir():
+        return removed
+    for entry in parent.iterdir():
+        if not entry.name.startswith((prefix, ".docstore-")):
+            continue
+        pid = entry.name[len(prefix):].split("-", 1)[0] if entry.name.startswith(prefix) else ""
+        try:
+            if pid.isdigit():
+                alive = int(pid) != os.getpid() and _alive(int(pid))
+                if alive:
+                    continue
+            elif time.time() - entry.stat().st_mtime < STALE_TEMP_S:
+                continue
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            removed.append(entry)
+        except OSError:
+            continue
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def build_bm25(collection: Any, path: Path) -> BM25Retriever | None:
     """Rebuild the keyword index from Chroma and swap it in atomically."""
     nodes = all_nodes(collection)
     fingerprint = chroma_fingerprint(collection)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path.parent)
     if path.exists():
         shutil.rmtree(path)
     if not nodes:
@@ -99,7 +142,7 @@ def build_bm25(collection: Any, path: Path) -> BM25Retriever | None:
     # Keep only what masks, counts and citations need; the full node (text and all) is read
     # from Chroma for the few hits a query returns. At 1M chunks the full corpus was 2.5 GB.
     retriever.corpus = [{k: c[k] for k in KEYWORD_FIELDS if k in c} for c in retriever.corpus]
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=".bm25-"))
+    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
     retriever.persist(str(tmp))
     (tmp / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
     os.replace(tmp, path)

@@ -68,7 +68,7 @@ def cites(answer: dict, doc_id: str, phrase: str) -> bool:
 
 def test_health_and_docs(api):
     health = api.get("/api/health").json()
-    assert health["status"] == "ok" and health["documents"] >= 6 and health["chunks"] > 6
+    assert health["status"] == "ok" and health["documents"] >= 5 and health["chunks"] > 5  # staff: not the governors paper
     assert health["embed_model"] == "minilm" and health["llm"] is False
     assert api.get("/docs").status_code == 200
     assert {"/api/ask", "/api/commitments", "/v1/chat/completions"} <= set(api.get("/openapi.json").json()["paths"])

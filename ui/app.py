@@ -174,6 +174,9 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             event(lib_h.refresh, [key, doc_search], refresh_out, **hidden)
         for event in (key.submit, key.blur, blocks.load):
             event(chat_h.scope_choices, [key], [scope_orgs, scope_docs], **hidden)
+        for event in (key.submit, key.blur):  # Gradio's upload request carries it (assistant/api/upload_guard.py)
+            event(None, [key], None, js="(k) => { document.cookie = 'ethos_key=' + encodeURIComponent(k || '')"
+                                        " + '; path=/; SameSite=Strict'; }", **hidden)
         doc_search.change(lib_h.search, [key, doc_search], docs, **hidden)
         upload_btn.click(lib_h.upload, [files, audience, organisation, key],
                          [upload_status, results, docs, doomed, files], **hidden)

@@ -20,6 +20,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.auth import load_keys
+from assistant.api.limits import BodyLimits
+from assistant.api.upload_guard import GradioUploadGuard
 from assistant.api.routes import ask, commitments, documents, health, openai_compat, reviews
 from assistant.service import Assistant
 from ingest.settings import Settings
@@ -46,6 +48,9 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.assistant = assistant
     for router in (ask.router, documents.router, commitments.router, reviews.router, health.router, openai_compat.router):
         app.include_router(router)
+    # Both pure ASGI and added here, so they also cover the Gradio app `mount_ui` mounts later.
+    app.add_middleware(BodyLimits, settings=settings)
+    app.add_middleware(GradioUploadGuard, settings=settings)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(Exception, _server_error)

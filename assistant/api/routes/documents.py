@@ -68,7 +68,8 @@ def upload_documents(
     meta = {k: v.strip() for k, v in
             {"title": title, "organisation": organisation, "type": doc_type, "audience": audience}.items()
             if v and v.strip()}
-    results = ingest_uploads(kb, settings, [(n, f.file) for n, f in zip(names, files)], meta)
+    results = ingest_uploads(kb, settings, [(n, f.file) for n, f in zip(names, files)], meta,
+                             originals=[f.filename or n for n, f in zip(names, files)])
     if all(r.status == "failed" for r in results):
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "No file could be read: "
                             + "; ".join(f"{r.filename}: {r.reason}" for r in results))
