@@ -235,14 +235,16 @@ def answer_reviews(question: str, kb: KnowledgeBase, principal: Principal, filte
                                          if k in ("organisation", "doc_id", "doc_type") and v})
     everything = list_reviews(kb, principal, base)
     topic = {t for t in terms(question) if t not in _FRAME}
-    if topic:
-        named = [r for r in everything if topic & terms(r.title)]
-        everything = named or everything
     status: list[str] | None = None
     if re.search(r"\boverdue\b|\bout\s+of\s+date\b|\blate\b", question, re.I):
         status = ["overdue"]
     elif re.search(r"\b(?:due\s+(?:soon|shortly)|coming\s+up|upcoming|within|next\s+(?:three|3)\s+months)\b", question, re.I):
         status = ["due within 90 days"]
+    if topic:  # "the safeguarding policy": the documents whose title names it
+        named = [r for r in everything if topic & terms(r.title)]
+        if not named and status is None:
+            return None
+        everything = named or everything
     rows = [r for r in everything if status is None or r.status in status]
     as_of = _pretty((today or date.today()).isoformat())
     citations, sentences, lines = [], [], []

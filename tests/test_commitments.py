@@ -227,6 +227,19 @@ def test_chat_honours_the_request_filters(assistant):
         doc_id=[DUDLEY], due_by=2027, kind=["pledge", "target"])))
 
 
+def test_api_ask_honours_filters_and_role(api):
+    body = {"question": GOVERNOR_Q, "filters": {"doc_id": [DUDLEY]}}
+    answer = api.post("/api/ask", json=body, headers=auth("staff-key")).json()
+    assert answer["citations"] and {c["doc_id"] for c in answer["citations"]} == {DUDLEY}
+    rows = api.get("/api/commitments", params={"doc_id": DUDLEY, "due_by": 2027, "kind": ["pledge", "target"]},
+                   headers=auth("staff-key")).json()
+    assert _count(answer["answer"]) == len(rows)
+    staff = api.post("/api/ask", json={"question": "What is due by 2027?"}, headers=auth("staff-key")).json()
+    gov = api.post("/api/ask", json={"question": "What is due by 2027?"}, headers=auth("gov-key")).json()
+    assert PRIVATE_DOC_ID not in {c["doc_id"] for c in staff["citations"]}
+    assert _count(gov["answer"]) > _count(staff["answer"])
+
+
 def test_chat_topic_is_the_tabs_search(assistant):
     answer = assistant.ask("What did we promise on reading?", STAFF)
     rows = list_commitments(assistant.kb, STAFF, CommitmentFilters(q="reading", kind=["pledge", "target"]))

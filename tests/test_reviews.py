@@ -204,6 +204,9 @@ def test_chat_says_when_and_by_whom(reviews_assistant):
     assert "Child Protection and Safeguarding Policy" in answer.answer and "September 2020" in answer.answer
     assert "Learning and Well-being Committee" in answer.answer and "Behaviour" not in answer.answer
     assert {c.quote for c in answer.citations} == {COVER[1], COVER[2]}
+    from assistant.reviews import answer_reviews
+
+    assert answer_reviews("When is the dragons policy next reviewed?", reviews_assistant.kb, STAFF) is None
 
 
 def test_reviews_tab(reviews_assistant):
