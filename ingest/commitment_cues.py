@@ -51,6 +51,10 @@ OWNER_RXS = [
                r"\s+will\b"),
 ]
 CELL_ROLE_RX = re.compile(rf"(?:{ROLE}|(?i:{LOWER_ROLE}))")
+#: A table cell that opens with posts, as PDF tables flatten them: "Head, Deputy and SENDCo",
+#: "SBM Repairs and Maintenance/Capital" (the owner column run into the resources column).
+_POST = r"(?:Head(?:teacher)?|Deputy(?:\s+Head(?:teacher)?)?|SENDCo|SENCO|SENDCO|SBM|DSL|DHT|HT|Clerk|Chair|Class\s+teachers?)"
+CELL_POSTS_RX = re.compile(rf"^({_POST}(?:\s*(?:,|and|&|/)\s*{_POST})*)(?=\s|$)")
 
 
 def has_marker(text: str) -> bool:
@@ -75,6 +79,8 @@ def find_owner(text: str) -> str | None:
         for cell in reversed(text.split(" | ")[1:]):
             if CELL_ROLE_RX.fullmatch(cell.strip().rstrip(".")):
                 return _clean(cell)
+            if m := CELL_POSTS_RX.match(cell.strip()):
+                return _clean(m.group(1))
     for rx in OWNER_RXS:
         if m := rx.search(text):
             return _clean(m.group(1))

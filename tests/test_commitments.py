@@ -83,6 +83,9 @@ def test_kinds_tell_milestones_from_pledges_and_targets(kb):
     ("Target: Reading at 80%; Owner: Head of English; Date: July 2025", "Head of English"),
     ("Phonics catch-up groups | £151 CUF | Literacy Lead", "Literacy Lead"),
     ("This work will be led by the headteacher.", "headteacher"),
+    ("Young Devon Wellbeing Practitioner STAR Support | Head, Deputy and SENDCo | Pastoral Teaching Assistant",
+     "Head, Deputy and SENDCo"),
+    ("Improvements to aid those with a visual | Text enlargement | SBM Repairs and Maintenance", "SBM"),
     ("Staff and Headteacher wellbeing and resilience", None),
     ("the Trust will continue to provide vouchers", None),
 ])
