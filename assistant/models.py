@@ -76,6 +76,7 @@ class Answer(BaseModel):
     mode: Literal["extractive", "generative"] = "extractive"
     sentences: list[Sentence] = Field(default_factory=list)
     timings: dict[str, float] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list, description="e.g. a cited passage that addresses an AI (assistant.planted)")
     query: str = Field("", description="The question as searched (after follow-up resolution)")
 
 

@@ -19,6 +19,7 @@ from assistant.reviews import answer_reviews, is_review_question
 from assistant.extractive import answer_extractive
 from assistant.followup import condense_without_llm
 from assistant.knowledge import KnowledgeBase
+from assistant.planted import warn_planted
 from assistant.models import Answer, Evidence, Filters, Principal, Turn
 from assistant.retrieval import Mode, Retriever
 from ingest.embedding import encode
@@ -135,6 +136,7 @@ class Assistant:
             **timings,
             "total_ms": (time.perf_counter() - started) * 1000,
         }
+        warn_planted(answer)  # a cited passage that addresses an AI gets a visible warning
         yield answer
 
 
