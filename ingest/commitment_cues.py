@@ -27,6 +27,8 @@ MARKER_RX = re.compile(
 NOT_MARKER_RX = re.compile(r"\bwhat\s+(?:\S+\s+){0,4}?aims?\s+to\s+\w+", _I)  # "what X aims to achieve"
 RECOGNISE_RX = re.compile(r"^we\s+(?:also\s+)?(?:recognise|recognize|know|believe|understand|accept|acknowledge)\b", _I)
 OWN_WILL_RX = re.compile(r"\b(?:we|our\s+[\w\s’'-]{0,40}?)\s+will\b", _I)
+#: "EEF: ‘Schools will have to ...’": guidance quoted from a source is not the school's promise.
+QUOTED_SOURCE_RX = re.compile(r"^\s*[A-Z][\w .&/-]{0,40}:\s*[\"“‘'«]")
 QUOTES = "\"“”‘’'«"
 
 ROLE_NOUN = (r"(?:Lead|Leader|Headteacher|Head\s+Teacher|Head\s+of\s+[A-Z][\w&-]*(?:\s+[A-Z][\w&-]*){0,2}|Principal"
@@ -60,7 +62,7 @@ CELL_POSTS_RX = re.compile(rf"^({_POST}(?:\s*(?:,|and|&|/)\s*{_POST})*)(?=\s|$)"
 def has_marker(text: str) -> bool:
     """Does the sentence itself promise, target or schedule something?"""
     t = NOT_MARKER_RX.sub(" ", text)
-    if not MARKER_RX.search(t) or t.rstrip().endswith("?") or t.lstrip()[:1] in QUOTES:
+    if not MARKER_RX.search(t) or t.rstrip().endswith("?") or t.lstrip()[:1] in QUOTES or QUOTED_SOURCE_RX.match(t):
         return False
     if RECOGNISE_RX.search(t):  # "We recognise that ... each one will be ..." is a prediction
         return bool(OWN_WILL_RX.search(t)) or bool(re.search(r"\b(?:aim|commit|pledge)", t, _I))

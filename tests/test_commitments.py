@@ -115,6 +115,7 @@ def test_time_frames(text, frame):
 def test_markers():
     assert has_marker("Our strategy aims to enable each school to develop.")
     assert not has_marker("We know that schools which sit still will naturally eventually slip backwards.")
+    assert not has_marker("EEF: ‘Schools will have to deploy their own assessment approaches.’")
 
 
 def test_stored_rows_match_a_fresh_extraction(kb):
