@@ -53,6 +53,7 @@ class ErrorFrame:
     """HTTP 200, then an error event (llama.cpp server: "exceed context window")."""
 
     message: str = "Requested tokens (6486) exceed context window of 4096"
+    before: tuple[str, ...] = ()  # text deltas sent before the error
 
 
 @dataclass
@@ -205,6 +206,8 @@ class FakeLLM:
                         yield ": ping\n\n"
                     return
                 if isinstance(reply, ErrorFrame):
+                    for delta in reply.before:
+                        yield chunk({"content": delta}, None)
                     yield f"data: {json.dumps({'error': {'message': reply.message, 'type': 'server_error'}})}\n\n"
                     return
                 if isinstance(reply, Deltas):

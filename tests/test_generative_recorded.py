@@ -15,7 +15,7 @@ import time
 import httpx
 import pytest
 
-from assistant.generative import LLM_FAILED, NOT_SUPPORTED, PROMPT_MARGIN
+from assistant.generative import LLM_FAILED, LLM_FAILED_PARTWAY, NOT_SUPPORTED, PROMPT_MARGIN
 from assistant.llm import count_tokens
 from assistant.models import Turn
 from assistant.service import Assistant
@@ -93,6 +93,14 @@ def test_empty_or_failed_stream_is_reported_as_a_model_failure(assistant, fake, 
     assert "".join(tokens) == answer.answer
     assert any(logged in r.getMessage() for r in caplog.records)
     assert len(fake.requests) == 1
+
+
+def test_failure_after_a_supported_sentence_keeps_it_and_says_so(assistant, fake):
+    fake.script(ErrorFrame("connection reset by peer", before=(VISION[:30], VISION[30:] + " Then the", " trust")))
+    tokens, answer = run(assistant, VISION_Q)
+    assert answer.answer.startswith(VISION + " [1]") and answer.answer.endswith(LLM_FAILED_PARTWAY)
+    assert "Then the" not in answer.answer  # an unfinished sentence of a failed reply is not shown
+    assert "".join(tokens) == answer.answer and answer.sentences[0].supported
 
 
 def test_stalling_server_is_cut_off_at_the_deadline_without_retrying(assistant, fake):
