@@ -213,11 +213,14 @@ def stream_text(llm: LLM, messages: list[ChatMessage], seconds: float) -> Iterat
     transport is blocked; the transport's own deadline then closes the connection."""
     out: queue.Queue = queue.Queue()
     until = time.monotonic() + seconds
+    stop = threading.Event()  # an in-process model (GGUF) stops at its next token once the caller gave up
 
     def work() -> None:
         try:
             with deadline(seconds):
                 for response in llm.stream_chat(messages):
+                    if stop.is_set():
+                        break
                     if response.delta:
                         out.put(("text", response.delta))
             out.put(("end", None))
@@ -225,10 +228,18 @@ def stream_text(llm: LLM, messages: list[ChatMessage], seconds: float) -> Iterat
             out.put(("error", exc))
 
     threading.Thread(target=contextvars.copy_context().run, args=(work,), daemon=True, name="llm-stream").start()
+    try:
+        yield from _drain(out, until, seconds, stop)
+    finally:
+        stop.set()  # the caller stopped reading (client gone): let the worker end too
+
+
+def _drain(out: queue.Queue, until: float, seconds: float, stop: threading.Event) -> Iterator[str]:
     while True:
         try:
             kind, value = out.get(timeout=max(0.0, until - time.monotonic()))
         except queue.Empty:
+            stop.set()
             raise LLMFailure(f"no complete reply within the {seconds:.0f} s deadline") from None
         if kind == "text":
             yield value
