@@ -14,20 +14,21 @@ import calendar
 import csv
 import io
 import re
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.knowledge import KnowledgeBase
-from assistant.models import Principal
-from assistant.tracker import readable_documents
+from assistant.models import Answer, Citation, Principal, Sentence
+from assistant.tracker import chunk_id_for, readable_documents
+from assistant.units import terms
 from ingest.manifest import load_manifest
 from ingest.models import LoadError
-from ingest.reviews import CYCLE_RX, ReviewInfo, cycle_months, normalise_date
-from ingest.tracker import TRACKER_VERSION, document_review
 from ingest.nodes import from_llama_document
+from ingest.reviews import CYCLE_RX, Evidence, ReviewInfo, cycle_months, normalise_date
+from ingest.tracker import TRACKER_VERSION, document_review
 
 Status = Literal["overdue", "due within 90 days", "current", "unknown"]
 STATUSES: tuple[str, ...] = ("overdue", "due within 90 days", "current", "unknown")
@@ -121,8 +122,6 @@ def _stored_review(node) -> ReviewInfo:
     if raw is None:
         return document_review(from_llama_document(node))
     info = ReviewInfo(**{k: v for k, v in raw.items() if k != "evidence"})
-    from ingest.reviews import Evidence
-
     info.evidence = {k: Evidence(**v) for k, v in (raw.get("evidence") or {}).items()}
     return info
 
@@ -216,21 +215,16 @@ def _pretty(value: str | None) -> str:
     return value
 
 
-def _citation(kb: KnowledgeBase, n: int, row: ReviewRow, ev: ReviewEvidence):
-    from assistant.models import Citation
-    from assistant.tracker import chunk_id_for
-
+def _citation(kb: KnowledgeBase, n: int, row: ReviewRow, ev: ReviewEvidence) -> Citation:
     return Citation(n=n, doc_id=row.doc_id, title=row.title, organisation=row.organisation, section="",
                     page=ev.page, quote=ev.quote, start=ev.start, end=ev.end,
                     chunk_id=chunk_id_for(kb, row.doc_id, ev.page, ev.start), score=1.0)
 
 
-def answer_reviews(question: str, kb: KnowledgeBase, principal: Principal, filters=None, today: date | None = None):
+def answer_reviews(question: str, kb: KnowledgeBase, principal: Principal, filters: BaseModel | None = None,
+                   today: date | None = None) -> Answer | None:
     """The register's answer: overdue/due-soon lists, or one policy's next review and reviewer, each
     line cited to the cover line it was read from. None when nothing matches (retrieval then tries)."""
-    from assistant.models import Answer, Sentence
-    from assistant.units import terms
-
     base = ReviewFilters(today=today, **{k: v for k, v in (filters.model_dump(exclude_none=True) if filters else {}).items()
                                          if k in ("organisation", "doc_id", "doc_type") and v})
     everything = list_reviews(kb, principal, base)
