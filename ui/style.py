@@ -135,8 +135,18 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #43
 .ethos-docs td:nth-child(n+3):not(:last-child) { white-space: nowrap; }
 .ethos-table-empty { padding: 8px; color: #4b5563; }
 #ethos-library, #ethos-results, #ethos-commitments, #ethos-reviews { --font-mono: var(--font); }
-#ethos-commitments td, #ethos-commitments th, #ethos-reviews td, #ethos-reviews th { word-break: normal !important;
-  overflow-wrap: normal !important; hyphens: none; }
+/* Gradio's Dataframe (Commitments, Reviews) sizes columns in percent: give each a floor wide enough
+   for whole words and let the table scroll sideways instead of breaking "Specialist" into "Specialis t" */
+#ethos-commitments th, #ethos-commitments .body-cell, #ethos-reviews th, #ethos-reviews .body-cell {
+  min-width: 6.5rem !important; }
+#ethos-commitments th:nth-child(3), #ethos-commitments .body-cell:nth-child(3) { min-width: 15rem !important; }
+#ethos-commitments th:nth-child(5), #ethos-commitments .body-cell:nth-child(5),
+#ethos-reviews th:nth-child(2), #ethos-reviews .body-cell:nth-child(2) { min-width: 10rem !important; }
+#ethos-commitments th:nth-child(6), #ethos-commitments .body-cell:nth-child(6) { min-width: 12rem !important; }
+#ethos-commitments .table-wrap, #ethos-reviews .table-wrap, #ethos-commitments .virtual-table-viewport,
+#ethos-reviews .virtual-table-viewport { overflow-x: auto !important; }
+#ethos-commitments .text, #ethos-reviews .text, #ethos-commitments th *, #ethos-reviews th * {
+  word-break: normal !important; overflow-wrap: break-word !important; hyphens: none !important; }
 
 @media (max-width: 760px) {
   .ethos-brand h1 { font-size: 1.3rem; }
@@ -151,9 +161,6 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #43
   .ethos-table td { display: grid; grid-template-columns: 6.5rem minmax(0, 1fr); gap: 8px; border: 0;
     padding: 2px 8px; white-space: normal !important; overflow-wrap: break-word; }
   .ethos-table td::before { content: attr(data-label); font-weight: 600; color: #4b5563; }
-  #ethos-commitments .table-wrap, #ethos-reviews .table-wrap { overflow-x: auto; }
-  #ethos-commitments th, #ethos-commitments td, #ethos-reviews th, #ethos-reviews td { min-width: 7.5rem !important; }
-  #ethos-commitments th:nth-child(2), #ethos-commitments td:nth-child(2) { min-width: 15rem !important; }
 }
 """
 

@@ -33,7 +33,9 @@ if (!window.__ethosViewerWired) {
       if (!m) return;
       e.preventDefault();
       window.__ethosOpener = el;
-      window.__ethosViewer('select', {index: m[1], value: m[1]});
+      if (m[1] === window.__ethosShown && window.__ethosReopen) window.__ethosReopen();  // same page: no round trip
+      else window.__ethosViewer('select', {index: m[1], value: m[1]});
+      window.__ethosShown = m[1];
       return;
     }
     if (e.target.closest && e.target.closest('.ethos-viewer-close')) window.__ethosCloseViewer();
@@ -68,15 +70,16 @@ if (!window.__ethosViewerWired) {
     }
   }).observe(document.body, {childList: true, subtree: true});
 }
-watch('value', () => {
+const show = () => {
   document.body.classList.toggle('ethos-viewing', open());
   document.getElementById('ethos-viewer-panel')?.classList.toggle('ethos-open', open());
-  if (open()) {
-    element.querySelector('.ethos-viewer-title')?.focus({preventScroll: true});
-    const mark = element.querySelector('mark');
-    if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
-  }
-});
+  if (!open()) { window.__ethosShown = null; return; }
+  element.querySelector('.ethos-viewer-title')?.focus({preventScroll: true});
+  const mark = element.querySelector('mark');
+  if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
+};
+window.__ethosReopen = show;
+watch('value', show);
 """
 
 

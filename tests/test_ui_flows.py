@@ -1,0 +1,185 @@
+"""The chat page's flows in a real Chromium (issue 12): confirmation before anything destructive,
+errors beside the control that caused them, the one source viewer opened from every tab with the
+quote in view, citations named and previewed, the scope picker, and the phone layout."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import (  # noqa: F401 - fixtures
+    DONE, PHONE, ask, browser, open_tab, page, sign_in, source_titles, ui_settings, ui_url,
+)
+
+IN_VIEW = """el => { const r = el.getBoundingClientRect();
+  return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight && r.left >= 0 && r.right <= window.innerWidth; }"""
+OPEN = "#ethos-viewer-panel.ethos-open #ethos-viewer mark"
+
+
+def _text(page, selector: str) -> str:
+    return page.locator(selector).inner_text()
+
+
+@pytest.mark.browser
+def test_library_changes_ask_first_and_errors_stay_beside_the_controls(page) -> None:
+    sign_in(page, "admin-key", "admin")
+    open_tab(page, "library")
+    page.wait_for_selector("#ethos-admin", state="visible")
+    table = page.locator("#ethos-library table")
+
+    page.click("#ethos-delete-btn")  # nothing chosen
+    page.wait_for_function("() => document.querySelector('#ethos-delete-status').textContent.includes('Choose')")
+    page.click("#ethos-upload-btn")  # no files
+    page.wait_for_function("() => document.querySelector('#ethos-upload-status').textContent.includes('No files')")
+    assert table.is_visible() and "Luton" in table.inner_text()  # the table stays, no overlay over it
+    assert page.locator("#ethos-library .error, #ethos-admin .error").count() == 0
+    page.click("#ethos-delete-doc input")  # and the controls still work
+    page.keyboard.type("phase-2")
+    page.get_by_role("option", name="phase-2", exact=False).first.click()
+
+    page.click("#ethos-delete-btn")  # asks; removes nothing yet
+    page.wait_for_selector("#ethos-delete-confirm", state="visible")
+    assert "Remove" in _text(page, "#ethos-delete-confirm") and "phase-2" in _text(page, "#ethos-delete-confirm")
+    page.click("#ethos-delete-no")
+    page.wait_for_selector("#ethos-delete-confirm", state="hidden")
+    assert "phase-2" in table.inner_text()
+
+    page.click("#ethos-reindex-btn")
+    page.wait_for_selector("#ethos-reindex-confirm", state="visible")
+    page.click("#ethos-reindex-no")
+    page.wait_for_selector("#ethos-reindex-confirm", state="hidden")
+    assert _text(page, "#ethos-reindex-status").strip() == ""  # nothing ran
+
+
+@pytest.mark.browser
+def test_onboarding_sources_open_the_viewer_and_start_over_asks_first(page, assistant) -> None:
+    from assistant import onboarding
+
+    onboarding.reset(assistant.kb, "staff-key")
+    sign_in(page, "staff-key", "staff")
+    open_tab(page, "onboarding")
+    page.click("#ethos-onboarding-start")
+    cite = page.locator("#ethos-onboarding-chat .ethos-cite").first
+    cite.wait_for()
+    cite.click()
+    page.wait_for_selector(OPEN)
+    assert page.locator("#ethos-viewer mark").evaluate(IN_VIEW)
+    assert "Values" in _text(page, "#ethos-viewer .ethos-viewer-title")
+    page.click(".ethos-viewer-close")
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+
+    page.click("#ethos-onboarding-reset")
+    page.wait_for_selector("#ethos-onboarding-confirm", state="visible")
+    page.click("#ethos-onboarding-reset-no")
+    page.wait_for_selector("#ethos-onboarding-confirm", state="hidden")
+    assert page.locator("#ethos-onboarding-chat .ethos-answer").count() >= 1  # nothing was cleared
+    page.click("#ethos-onboarding-reset")
+    page.click("#ethos-onboarding-reset-yes")
+    page.wait_for_function("() => !document.querySelector('#ethos-onboarding-chat .ethos-answer')")
+
+
+@pytest.mark.browser
+def test_commitments_row_shows_its_quote_in_view(page) -> None:
+    open_tab(page, "commitments")
+    page.wait_for_function("() => (document.querySelector('#ethos-c-status')?.textContent || '').includes('commitments')")
+    page.wait_for_selector("#ethos-commitments .virtual-row .body-cell")
+    rows = page.locator("#ethos-commitments .virtual-row")
+    rows.nth(min(rows.count() - 1, 3)).locator(".body-cell").nth(2).click()
+    mark = page.locator("#ethos-c-viewer mark")
+    mark.wait_for()
+    page.wait_for_timeout(300)
+    assert mark.evaluate(IN_VIEW)
+    box = page.locator("#ethos-c-viewer .ethos-page-text")
+    inside = box.evaluate("""b => { const m = b.querySelector('mark').getBoundingClientRect();
+        const r = b.getBoundingClientRect(); return m.top >= r.top - 1 && m.top < r.bottom; }""")
+    assert inside  # scrolled to inside its own scroll box too
+
+
+@pytest.mark.browser
+def test_citations_are_named_previewed_and_open_from_the_keyboard(page) -> None:
+    answer = ask(page, "What are our values?")
+    cite = answer.locator(".ethos-cite").first
+    name = cite.get_attribute("aria-label")
+    title = answer.locator(".ethos-source-title").first.inner_text()
+    assert name.startswith(f"Source 1: {title}, page "), name
+    cite.hover()
+    tip = cite.locator(".ethos-tip")
+    assert tip.is_visible() and "Dreaming big" in tip.inner_text()  # the quote, before any click
+
+    cite.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_selector(OPEN)
+    assert page.evaluate("document.activeElement.classList.contains('ethos-viewer-title')")
+    assert page.locator("#ethos-viewer mark").evaluate(IN_VIEW)
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+    assert page.evaluate("document.activeElement.classList.contains('ethos-cite')")  # focus goes back
+
+    cite.click()
+    page.wait_for_selector(OPEN)
+    ask(page, "How do we support staff wellbeing?")  # a new question clears the viewer
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+    assert page.locator("#ethos-viewer mark").count() == 0
+
+
+@pytest.mark.browser
+def test_scope_picker_limits_the_sources(page, assistant) -> None:
+    question = "How do we support staff wellbeing?"
+    everywhere = {t for t in source_titles(ask(page, question))}
+    luton = "Luton 2040 Education and Learning Strategy"
+    target = next(t for t in sorted(everywhere) if t != luton) if everywhere - {luton} else None
+    assert target is not None, f"the unscoped answer cites only {everywhere}"
+
+    page.click("#ethos-scope button, #ethos-scope .label-wrap")
+    page.click("#ethos-scope-docs input")
+    page.keyboard.type(target[:12])
+    page.get_by_role("option", name=target, exact=False).first.click()
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => document.querySelector('#ethos-scope').textContent.includes('1 document')")
+    scoped = ask(page, question)
+    titles = set(source_titles(scoped))
+    assert titles == {target}, titles
+    assert f"Searched: {target}" in scoped.locator(".ethos-answer-scope").inner_text()
+
+
+@pytest.mark.browser
+def test_phone_first_screen_has_the_question_and_every_tab(browser, ui_url) -> None:
+    context = browser.new_context(viewport=PHONE)
+    try:
+        page = context.new_page()
+        page.goto(ui_url)
+        box = page.locator("#ethos-question textarea")
+        box.wait_for()
+        page.wait_for_timeout(600)
+        assert box.evaluate(IN_VIEW)  # no scrolling to find the question box
+        assert page.evaluate("document.activeElement === document.querySelector('#ethos-question textarea')")
+        for tab in ("ask", "library", "commitments", "reviews", "onboarding"):  # none hidden behind "⋯"
+            assert page.locator(f"#ethos-tab-{tab}-button").is_visible(), tab
+        first = page.evaluate("document.querySelector('a[href], button, input, textarea, [tabindex]').className")
+        assert first == "ethos-skip"  # the first stop for the keyboard
+        page.focus(".ethos-skip")
+        assert page.locator(".ethos-skip").evaluate(IN_VIEW)  # shown when focused
+        page.keyboard.press("Enter")
+        page.wait_for_function("() => document.activeElement === document.querySelector('#ethos-question textarea')")
+
+        open_tab(page, "commitments")
+        page.wait_for_function("() => document.querySelector('#ethos-commitments tbody tr')")
+        broken = page.evaluate("""() => [...document.querySelectorAll('#ethos-commitments th, .ethos-table th')]
+            .filter(th => th.textContent.trim() && !th.textContent.trim().includes(' '))
+            .filter(th => { const r = document.createRange(); r.selectNodeContents(th);
+                            const lines = new Set([...r.getClientRects()].map(x => Math.round(x.top)));
+                            return lines.size > 1; })
+            .map(th => th.textContent.trim())""")
+        assert broken == [], f"one-word headers broken across lines: {broken}"
+        open_tab(page, "library")
+        assert page.locator("#ethos-library td").first.evaluate("td => getComputedStyle(td).display") == "grid"
+        assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    finally:
+        context.close()
+
+
+def test_streaming_text_is_laid_out_like_the_finished_answer() -> None:
+    from ui.render import streaming_html
+
+    out = streaming_html("Our values:\n- Dreaming big [1]\n- Rewarding eff")
+    assert "<ul><li>Dreaming big" in out and "<li>Rewarding eff" in out  # a list already, no reflow later
+    assert "- Dreaming" not in out and "ethos-cite-pending" in out and "\n" not in out
