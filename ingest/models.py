@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 BlockKind = Literal["heading", "paragraph", "list_item", "table_row"]
 SECTION_SEP = " › "
@@ -82,6 +82,9 @@ class Chunk:
     doc_type: str
     audience: str
     source_path: str
+    # answer units (ingest.units.UnitSpan) and their unit vectors, stored at ingest
+    units: tuple = ()
+    unit_vectors: Any = field(default=None, repr=False, compare=False)
 
     @property
     def section(self) -> str:

@@ -11,6 +11,8 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from typing import Any
 
+import numpy as np
+
 from llama_index.core.schema import (
     BaseNode,
     Document as LlamaDocument,
@@ -24,6 +26,7 @@ from llama_index.core.schema import (
 from ingest.chunking import chunk_document
 from ingest.models import SECTION_SEP, Block, Chunk, Document, DocumentMeta, Page
 from ingest.tracker import tracker_metadata
+from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors, encode_spans, encode_vectors, segment
 
 #: Only this is embedded with the text ("title | section", cut to fit the model's window);
 #: everything else is for filtering and citing, and is never quoted.
@@ -78,7 +81,9 @@ class StructureChunker(TransformComponent):
         out: list[BaseNode] = []
         for node in nodes:
             doc = from_llama_document(node)
+            blocks = {p.number: [(b.kind, b.start, b.end) for b in p.blocks] for p in doc.pages}
             for chunk in chunk_document(doc, self.count_tokens, self.max_tokens):
+                chunk.units = tuple(segment(chunk.text, chunk.start, blocks.get(chunk.page, [])))
                 out.append(chunk_to_node(chunk, self._prefix(chunk), ref_doc=node))
         return out
 
@@ -103,6 +108,45 @@ class LengthSorted(TransformComponent):
         return sorted(nodes, key=lambda n: len(n.get_content(metadata_mode=MetadataMode.EMBED)))
 
 
+class UnitEmbedder(TransformComponent):
+    """llama-index transform: embeds every chunk's answer units and stores the vectors with it.
+
+    Runs after the chunk embedder, on the same model, so the composer compares a question with
+    units in the space it was retrieved in, and never calls the embedder on evidence text.
+    """
+
+    encode: Any
+
+    def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
+        texts, owners = [], []
+        for i, node in enumerate(nodes):
+            m = node.metadata
+            text = node.get_content(metadata_mode=MetadataMode.NONE)
+            for u in decode_spans(m.get(UNITS_KEY)):
+                texts.append(text[u.start - int(m["start"]) : u.end - int(m["start"])])
+                owners.append(i)
+        if not texts:
+            return nodes
+        order = sorted(range(len(texts)), key=lambda j: len(texts[j]))  # like lengths batch together
+        encoded = np.asarray(self.encode([texts[j] for j in order]), dtype=np.float32)
+        vectors = np.empty_like(encoded)
+        vectors[order] = encoded
+        rows: dict[int, list[int]] = {}
+        for j, owner in enumerate(owners):
+            rows.setdefault(owner, []).append(j)
+        for i, own in rows.items():
+            nodes[i].metadata[VECTORS_KEY] = encode_vectors(vectors[own])
+            _hide(nodes[i], VECTORS_KEY)
+        return nodes
+
+
+def _hide(node: BaseNode, key: str) -> None:
+    """Metadata the embedder, the BM25 tokenizer and an LLM prompt must never see."""
+    for keys in (node.excluded_embed_metadata_keys, node.excluded_llm_metadata_keys):
+        if key not in keys:
+            keys.append(key)
+
+
 def chunk_to_node(chunk: Chunk, prefix: str | None = None, ref_doc: BaseNode | None = None) -> TextNode:
     metadata = {
         "context": prefix if prefix is not None else f"{chunk.title} | {chunk.section}",
@@ -117,6 +161,7 @@ def chunk_to_node(chunk: Chunk, prefix: str | None = None, ref_doc: BaseNode | N
         "start": chunk.start,
         "end": chunk.end,
         "content_hash": chunk.content_hash,
+        UNITS_KEY: encode_spans(chunk.units),
     }
     node = TextNode(
         id_=chunk.chunk_id,
@@ -148,6 +193,8 @@ def node_to_chunk(node: BaseNode) -> Chunk:
         doc_type=m.get("doc_type", ""),
         audience=m.get("audience", "all"),
         source_path=m.get("source_path", ""),
+        units=decode_spans(m.get(UNITS_KEY)),
+        unit_vectors=decode_vectors(m.get(VECTORS_KEY)),
     )
 
 

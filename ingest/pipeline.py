@@ -24,14 +24,14 @@ from llama_index.core.schema import Document as LlamaDocument
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from ingest import store
-from ingest.embedding import get_embedder, tokenizer_of
+from ingest.embedding import encode, get_embedder, tokenizer_of
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
 from ingest.parse_worker import ParseWorker
-from ingest.nodes import LengthSorted, StructureChunker, to_llama_document
+from ingest.nodes import LengthSorted, StructureChunker, UnitEmbedder, to_llama_document
 from ingest.settings import Settings
 
-CHUNKER_VERSION = "3"  # bump when chunking changes, so every file is re-chunked once
+CHUNKER_VERSION = "4"  # bump when chunking changes, so every file is re-chunked once
 
 
 @dataclass
@@ -80,10 +80,15 @@ class Ingestor:
                 ),
                 LengthSorted(),  # full batches of like lengths: less padding for the embedder
                 self.embedder,
+                UnitEmbedder(encode=lambda texts: encode(self.embedder, texts)),  # answer units, once
             ],
             docstore=self.docstore,
             vector_store=self.vector_store,
             docstore_strategy=DocstoreStrategy.UPSERTS,
+            # The ingestion cache keeps every transformed node (with its embedding) in memory for
+            # the life of the process and only hits on identical inputs, which the source hash
+            # already skips: in the server it grew with every upload.
+            disable_cache=True,
         )
 
     # -- public ---------------------------------------------------------------------
