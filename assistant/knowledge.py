@@ -7,6 +7,7 @@ snapshot reference (`self.keyword`), so a swap never disturbs a query in flight.
 
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,6 +36,26 @@ class KeywordIndex:
         keys = ("audience", "organisation", "doc_type", "doc_id")
         cols = {k: np.array([str(c.get(k, "")) for c in retriever.corpus], dtype=object) for k in keys}
         return cls(retriever, cols)
+
+    @property
+    def size(self) -> int:
+        return len(self.columns["doc_id"])
+
+    def document_frequency(self, stem: str) -> int:
+        """In how many chunks a stemmed term occurs (a hyphenated term: its rarest part).
+
+        Read from the BM25 index itself (its term-to-chunk postings), so "absent from the whole
+        corpus" costs a dictionary lookup, not a scan.
+        """
+        bm25 = self.retriever.bm25
+        indptr = bm25.scores["indptr"]
+        counts = []
+        for part in re.split(r"[-'’]", stem):
+            if len(part) < 2:
+                continue
+            tid = bm25.vocab_dict.get(part)
+            counts.append(0 if tid is None else int(indptr[tid + 1] - indptr[tid]))
+        return min(counts) if counts else 0
 
     def mask(self, audiences: tuple[str, ...], filters: Filters | None) -> np.ndarray:
         keep = np.isin(self.columns["audience"], list(audiences))

@@ -7,7 +7,7 @@ citation for the extractive path, the generative path, the API and the UI.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -21,6 +21,7 @@ class Principal:
     role: str
     audiences: tuple[str, ...]
     name: str = ""
+    organisation: str | None = None  # the asker's own organisation: what "our" means
 
     @property
     def is_admin(self) -> bool:
@@ -78,6 +79,8 @@ class Answer(BaseModel):
     timings: dict[str, float] = Field(default_factory=dict)
     warnings: list[str] = Field(default_factory=list, description="e.g. a cited passage that addresses an AI (assistant.planted)")
     query: str = Field("", description="The question as searched (after follow-up resolution)")
+    scope: list[str] = Field(default_factory=list,
+                             description="Organisations the search was restricted to (named in the question, or the asker's own)")
 
 
 @dataclass
@@ -85,3 +88,5 @@ class RetrievalResult:
     query: str
     evidence: list[Evidence] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    query_vector: Any = None  # the query's embedding, reused to score answer units
+    scope: list[str] = field(default_factory=list)  # organisations the search was restricted to

@@ -25,6 +25,8 @@ from llama_index.retrievers.bm25 import BM25Retriever
 from assistant.dense import dense_retriever
 from assistant.knowledge import KeywordIndex, KnowledgeBase
 from assistant.models import Evidence, Filters, Principal, RetrievalResult
+from assistant.organisations import OrganisationNames, scope_for
+from assistant.vocabulary import default_vocabulary
 from ingest.nodes import node_to_chunk
 from ingest.settings import Settings
 
@@ -77,10 +79,28 @@ def fuse(runs: list[list[NodeWithScore]], weights: list[float], mode: str, rrf_k
 
 
 class Retriever:
-    """Question in, ranked Evidence out, for one principal and optional filters."""
+    """Question in, ranked Evidence out, for one principal and optional filters.
+
+    Before searching it works out the question's scope: an organisation the question names (or
+    the asker's own, for "our …") restricts the search unless the request already filters by
+    organisation; when the scoped search finds nothing, the unscoped one is used. The keyword
+    side also searches the vocabulary's variants of the question's school terms.
+    """
 
     def __init__(self, kb: KnowledgeBase, settings: Settings) -> None:
         self.kb, self.settings = kb, settings
+        self.vocabulary = default_vocabulary()
+        self._names: tuple[object, OrganisationNames] | None = None
+
+    def embed_query(self, query: str) -> np.ndarray:
+        return np.asarray(self.kb.embedder.get_query_embedding(query), dtype=np.float32)
+
+    def organisation_names(self, keyword_index: KeywordIndex | None) -> OrganisationNames:
+        if keyword_index is None:
+            return OrganisationNames(())
+        if self._names is None or self._names[0] is not keyword_index:  # one build per index snapshot
+            self._names = (keyword_index, OrganisationNames.of(set(keyword_index.columns["organisation"])))
+        return self._names[1]
 
     def retrieve(
         self,
@@ -89,23 +109,42 @@ class Retriever:
         filters: Filters | None = None,
         top_k: int | None = None,
         mode: Mode = "hybrid",
+        query_vector: np.ndarray | None = None,
     ) -> RetrievalResult:
         started = time.perf_counter()
+        vector = query_vector if query_vector is not None else self.embed_query(query)
+        keyword_index = self.kb.keyword  # one snapshot for the mask, the names and the BM25 search
+        scope = [] if filters and filters.organisation else scope_for(
+            query, self.organisation_names(keyword_index), principal.organisation)
+        evidence: list[Evidence] = []
+        if scope:
+            scoped = (filters or Filters()).model_copy(update={"organisation": scope})
+            evidence = self._search(query, vector, principal, scoped, top_k, mode, keyword_index)
+        if not evidence:
+            scope = []
+            evidence = self._search(query, vector, principal, filters, top_k, mode, keyword_index)
+        return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000},
+                               query_vector=vector, scope=scope)
+
+    def _search(self, query: str, vector: np.ndarray, principal: Principal, filters: Filters | None,
+                top_k: int | None, mode: Mode, keyword_index: KeywordIndex | None) -> list[Evidence]:
         top_k = top_k or self.settings.top_k
         retrievers, weights = [], []
-        keyword_index = self.kb.keyword  # one snapshot for the mask and the BM25 search
         mask = keyword_index.mask(principal.audiences, filters) if keyword_index is not None else None
+        if mask is not None and not mask.any():
+            return []
         if mode in ("hybrid", "dense"):
             retrievers.append(dense_retriever(self.kb.vector_index, principal, filters, self.settings.candidate_k, mask))
             weights.append(self.settings.dense_weight)
-        keyword = self._keyword(keyword_index, mask) if mode in ("hybrid", "bm25") else None
+        keyword = self._keyword(keyword_index, mask, self.vocabulary.expansion(query)) \
+            if mode in ("hybrid", "bm25") else None
         if keyword is not None:
             retrievers.append(keyword)
             weights.append(self.settings.bm25_weight)
         if not retrievers:
-            return RetrievalResult(query)
+            return []
         fusion = HybridFusionRetriever(retrievers, weights, self.settings.fusion_mode, self.settings.rrf_k, top_k)
-        fused = fusion.retrieve(QueryBundle(query))
+        fused = fusion.retrieve(QueryBundle(query, embedding=vector.tolist()))
         runs = fusion.runs
         dense_scores = {n.node.node_id: n.score for n in runs[0]} if mode != "bm25" else {}
         bm25_scores = {n.node.node_id: n.score for n in runs[-1]} if keyword is not None else {}
@@ -118,13 +157,13 @@ class Retriever:
                 Evidence(chunk, n.score or 0.0, dense_scores.get(n.node.node_id),
                          bm25_scores.get(n.node.node_id), rank)
             )
-        return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000})
+        return evidence
 
-    def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None) -> BaseRetriever | None:
+    def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None, expansion: str = "") -> BaseRetriever | None:
         if keyword is None or mask is None or not mask.any():
             return None
         return KeywordRetriever(keyword.retriever, mask, min(self.settings.candidate_k, int(mask.sum())),
-                                self.kb.ingestor.vector_store.get_nodes)
+                                self.kb.ingestor.vector_store.get_nodes, expansion)
 
 
 class KeywordRetriever(BaseRetriever):
@@ -137,13 +176,14 @@ class KeywordRetriever(BaseRetriever):
     """
 
     def __init__(self, index: BM25Retriever, mask: np.ndarray, top_k: int,
-                 fetch: Callable[[list[str]], list[BaseNode]]) -> None:
+                 fetch: Callable[[list[str]], list[BaseNode]], expansion: str = "") -> None:
         super().__init__()
         self.index, self.mask, self.top_k, self.fetch = index, mask.astype(np.float32), top_k, fetch
+        self.expansion = expansion  # vocabulary variants of the question's terms
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         idx = self.index
-        tokens = bm25s.tokenize(query_bundle.query_str, stemmer=None if idx.skip_stemming else idx.stemmer,
+        tokens = bm25s.tokenize(f"{query_bundle.query_str} {self.expansion}".strip(), stemmer=None if idx.skip_stemming else idx.stemmer,
                                 token_pattern=idx.token_pattern, show_progress=False)
         found, scores = idx.bm25.retrieve(tokens, k=self.top_k, weight_mask=self.mask, show_progress=False)
         # bm25s hands back the corpus entry itself when the index was loaded with its corpus
