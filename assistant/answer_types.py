@@ -7,7 +7,11 @@ check the expected answer type for this reason (Li & Roth's question classes). E
 narrow, high-precision types, so a question that fits none of them is never affected:
 
 - a unit that holds the asked-for type is preferred when composing the answer;
-- when no retrieved unit holds it, the extractive answer refuses rather than quote a near miss.
+- when no retrieved unit holds it, the refusal model (assistant/refusal.py) counts that strongly
+  towards refusing, rather than quote a near miss.
+
+Dates ("when…?", "how often…?") and numbers ("how many…?") are broader types: they only help
+choose the unit that holds one, and count as one signal among several for refusal.
 
 The question patterns are deliberately strict ("how much … cost", not any "how much"), because a
 false type turns an answerable question into a refusal.
@@ -53,7 +57,26 @@ INSPECTION_GRADE = AnswerType(
                r"\b(?:grade|graded|rating|rated|judgement|judged)\b.*\b(?:ofsted|inspection|inspectors?)\b", re.I),
     re.compile(r"\b(?:outstanding|good|requires improvement|inadequate|special measures|serious weaknesses)\b", re.I),
 )
-TYPES = (TIME_OF_DAY, MONEY, INSPECTION_GRADE)
+_MONTHS = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+DATE = AnswerType(
+    "date",
+    re.compile(r"^\W*when\b|\bwhat (?:year|date|month|day|term)\b|\bwhich (?:year|date|month|day|term)\b|\bby when\b|"
+               r"\bhow often\b|\bin what year\b", re.I),
+    re.compile(rf"\b(?:1[0-9]{{3}}|20[0-9]{{2}})s?\b|\b{_MONTHS}\b|\b\d{{1,2}}(?:st|nd|rd|th)\b|\bcentur(?:y|ies)\b|"
+               r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)days?\b|\b(?:annual(?:ly)?|yearly|termly|half[- ]termly|"
+               r"weekly|daily|monthly|every (?:year|term|week|day|month)|each (?:year|term|week|day)|"
+               r"autumn|spring|summer|winter|term|terms|today|tomorrow|year [0-9]+|years?|months?|weeks?|days?)\b", re.I),
+)
+COUNT = AnswerType(
+    "number",
+    re.compile(r"\bhow many\b|\bwhat (?:number|percentage|proportion|share)\b|\bhow much (?:of|time)\b", re.I),
+    re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+               r"hundred|thousand|million|dozen|half|quarter|third|all|none|every|each|single|double|both)\b", re.I),
+)
+#: Narrow types whose value, when a unit holds one, always leads the answer.
+STRICT = (TIME_OF_DAY.name, MONEY.name, INSPECTION_GRADE.name)
+#: Checked in order: the first whose question pattern matches is the type asked for.
+TYPES = (TIME_OF_DAY, MONEY, INSPECTION_GRADE, DATE, COUNT)
 
 
 def expected_type(question: str) -> AnswerType | None:

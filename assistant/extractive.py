@@ -1,31 +1,29 @@
 """Grounded extractive answers: the default, needing no LLM.
 
-The answer is made only of verbatim sentences and list items from the evidence,
-each followed by its [n] marker, so every word the user reads can be traced to a
-page. Units are scored against the question with the same embedder used for
-retrieval plus stemmed term overlap; a question that asks for a list gets the
-whole list (or the section's sub-headings), not its single best item. When the
-best unit is still weak, the honest answer is a refusal with the closest passages.
+Question → scored units and passages (`assistant.scoring`) → refuse or not (`assistant.refusal`)
+→ the answer's text (`assistant.compose`). Every word the user reads is a verbatim span of a page,
+followed by its [n] marker. A question that asks for a list gets the whole list (or the section's
+sub-headings); a question for a time, a sum or a grade leads with the unit that holds one, and is
+refused when no passage does.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
 import numpy as np
 
-from assistant.answer_types import AnswerType, expected_type
+from assistant.answer_types import STRICT
+from assistant.compose import compose, headings_answer, whole_list
 from assistant.models import Answer, Citation, Evidence, Sentence
-from assistant.units import BlockSpans, Unit, citation, overlap, split_units, terms
+from assistant.refusal import Decision, decide
+from assistant.scoring import AnswerParams, Scored, default_params, focus_of, score, weighted_overlap
+from assistant.units import BlockSpans, Unit, citation, overlap, terms
+from assistant.vocabulary import default_vocabulary
 
 Encoder = Callable[[list[str]], np.ndarray]
-OVERLAP_WEIGHT = 0.3
-QUOTE_BONUS = 0.3
-TYPE_BONUS = 0.15  # a unit holding the asked-for time / sum / grade beats a topical near miss
 LIST_MARGIN = 0.35  # a whole list must score within this of the best sentence to be preferred
-QUOTED = re.compile(r'"([^"]{3,})"')
 LIST_CUE = re.compile(
     r"\b(what are|what were|list|which|name the|steps|phases|stages|values|fundamentals|priorities|themes|"
     r"aims|principles|pillars|commitments|targets|areas|two|three|four|five|six|seven|eight|nine|ten)\b",
@@ -36,127 +34,91 @@ REFUSAL = (
     "The documents you can access don't cover this, so I won't guess. "
     "The closest passages I found are listed below; none of them answers the question."
 )
+CLOSEST = "The closest passages I found are listed below; none of them answers the question."
 
 
-@dataclass
-class Scored:
-    units: list[Unit]
-    best: float
-    answer_type: AnswerType | None = None
-    typed: list[Unit] = field(default_factory=list)  # the units holding a value of answer_type
+def score_question(question: str, evidence: list[Evidence], query_vector: np.ndarray, encode: Encoder,
+                   doc_freq: Callable[[str], int], n_chunks: int, params: AnswerParams | None = None,
+                   blocks: BlockSpans | None = None) -> Scored:
+    """Units and passages scored for `question` (the evals reuse this to read the refusal features)."""
+    params = params or default_params()
+    focus = focus_of(question, default_vocabulary(), doc_freq, n_chunks)
+    return score(question, evidence, query_vector, focus, encode, params, blocks)
+
+
+def evidence_frequency(evidence: list[Evidence]) -> tuple[Callable[[str], int], int]:
+    """Document frequency over the evidence itself, for callers without a keyword index."""
+    bags = [terms(f"{e.chunk.title} {e.chunk.section} {e.chunk.text}") for e in evidence]
+    return (lambda stem: sum(stem in b for b in bags)), len(bags)
 
 
 def score_units(question: str, evidence: list[Evidence], encode: Encoder, blocks: BlockSpans | None = None) -> Scored:
-    """Every unit of the evidence scored as cosine(question, unit) + 0.3 · term overlap
-    (+ a bonus when it holds the answer type the question asks for)."""
-    units = split_units(evidence, blocks)
-    if not units:
-        return Scored([], 0.0)
-    wanted, typed = expected_type(question), []
-    q_terms = terms(question)
-    quoted = [q.lower() for q in QUOTED.findall(question)]
-    vectors = encode([question] + [u.text for u in units])
-    sims = vectors[1:] @ vectors[0]
-    for unit, sim in zip(units, sims):
-        section = evidence[unit.evidence].chunk.section
-        unit.score = float(sim) + OVERLAP_WEIGHT * overlap(q_terms, unit.text) + 0.1 * overlap(q_terms, section)
-        if any(q in section.lower() or q in unit.text.lower() for q in quoted):
-            unit.score += QUOTE_BONUS  # the user (or the follow-up resolver) named this exact place
-        if wanted is not None and wanted.found_in(unit.text):
-            unit.score += TYPE_BONUS
-            typed.append(unit)
-    return Scored(units, max(u.score for u in units), wanted, typed)
+    """Units scored without a retrieval context (the generative path's checks): embeds the question."""
+    doc_freq, n = evidence_frequency(evidence)
+    vector = np.asarray(encode([question]), dtype=np.float32)[0]
+    return score_question(question, evidence, vector, encode, doc_freq, n, blocks=blocks)
 
 
-def answer_extractive(
+def answer_extractive(question: str, evidence: list[Evidence], encode: Encoder, *_legacy,
+                      outline=None, asked: str | None = None, blocks: BlockSpans | None = None,
+                      answer_words: int = 60, params: AnswerParams | None = None) -> Answer:
+    """`answer_scored` for callers without a retrieval context (tests, recording scripts)."""
+    return answer_scored(question, evidence, score_units(question, evidence, encode, blocks), answer_words,
+                         outline=outline, asked=asked, params=params)
+
+
+def answer_scored(
     question: str,
     evidence: list[Evidence],
-    encode: Encoder,
-    threshold: float,
-    max_sentences: int = 4,
+    scored: Scored,
+    answer_words: int = 60,
     outline: Callable[[Evidence], list[tuple[str, int, int]]] | None = None,
     asked: str | None = None,
-    blocks: BlockSpans | None = None,
+    params: AnswerParams | None = None,
 ) -> Answer:
-    """Compose an answer from the evidence, or refuse when the best unit scores below `threshold`.
+    """Compose an answer from scored evidence, or refuse.
 
-    `question` is what is searched (a follow-up already resolved); `asked` is what the user
+    `question` is what was searched (a follow-up already resolved); `asked` is what the user
     typed, which alone decides whether they asked for a list.
     """
-    scored = score_units(question, evidence, encode, blocks)
-    if not scored.units or strength(question, evidence, scored) < threshold:
-        return refusal(evidence, scored.units)
-    if scored.answer_type is not None and not scored.typed:  # "what time…?" with no time in sight
-        return refusal(evidence, scored.units, missing=scored.answer_type.name)
+    params = params or default_params()
+    decision = decide(question, evidence, scored, params)
+    if decision.refuse:
+        return refusal(evidence, scored.units, decision)
     if LIST_CUE.search(asked or question):
         listed = _list_answer(question, evidence, scored.units, outline)
         if listed is not None:
             return listed
-    top = max(scored.units, key=lambda u: u.score)
-    if scored.answer_type is not None and top not in scored.typed:
-        # the asked-for value leads, even when a topical sentence outscores it
-        return _sentence_answer(evidence, scored, max_sentences, max(scored.typed, key=lambda u: u.score))
-    items = [u for u in scored.units if u.evidence == top.evidence and u.run == top.run and u.kind == "item"]
-    if top.intro and items:  # "…we are committed to:" means nothing without what follows
-        return _bulleted(evidence[top.evidence], top, items)
-    return _sentence_answer(evidence, scored, max_sentences)
+    lead = None
+    if scored.answer_type is not None and scored.answer_type.name in STRICT and scored.typed:  # the value leads
+        lead = max(scored.typed, key=lambda u: u.rank)
+    return compose(evidence, scored, params, answer_words, lead)
 
 
-def strength(question: str, evidence: list[Evidence], scored: Scored) -> float:
-    """How well the evidence could answer: best unit + 0.3 · term coverage + top chunk cosine.
-
-    Each signal alone separates answerable from unanswerable questions poorly (a question
-    on term dates still finds a sentence about "the year"); their sum, calibrated on the
-    demo golden set (evals/calibration.md), separates them with a usable margin.
-    """
-    q_terms = terms(question)
-    coverage = max((overlap(q_terms, f"{e.chunk.title} {e.chunk.section} {e.chunk.text}") for e in evidence), default=0.0)
-    top_dense = max((e.dense or 0.0 for e in evidence), default=0.0)
-    return scored.best + 0.3 * coverage + top_dense
-
-
-def refusal(evidence: list[Evidence], units: list[Unit], closest: int = 3, missing: str | None = None) -> Answer:
-    """Plainly say the documents don't answer it, and show the nearest passages.
-
-    `missing` names the kind of fact the question asked for when the passages are on topic but
-    hold none ("a time of day"), so the user learns why the near misses were not enough."""
+def refusal(evidence: list[Evidence], units: list[Unit], decision: Decision | None = None,
+            closest: int = 3) -> Answer:
+    """Plainly say the documents don't answer it, say what was missing, and show the nearest passages."""
     citations: list[Citation] = []
     for i, ev in enumerate(evidence[:closest]):
         own = [u for u in units if u.evidence == i]
         best = max(own, key=lambda u: u.score) if own else None
         start, end = (best.start, best.end) if best else (ev.chunk.start, ev.chunk.end)
         citations.append(citation(len(citations) + 1, ev, start, end, best.score if best else ev.score))
-    text = REFUSAL if missing is None else (
-        f"The documents you can access don't give {_article(missing)} {missing} for this, so I won't guess. "
-        "The closest passages I found are listed below; none of them answers the question.")
+    missing = decision.missing if decision else None
+    if not evidence:
+        text = "None of the documents you can access answers this, so I won't guess."
+    elif missing is None:
+        text = REFUSAL
+    elif missing.startswith("mention "):
+        text = f"None of the documents you can access {missing}, so I won't guess. {CLOSEST}"
+    elif missing.startswith("closest passages"):
+        text = f"The {missing}, so I won't guess: the documents you can access don't seem to cover this. {CLOSEST}"
+    else:
+        text = f"The documents you can access {missing}, so I won't guess. {CLOSEST}"
     return Answer(answer=text, citations=citations, refused=True, sentences=[Sentence(text=text, citations=[])])
 
 
-def _article(noun: str) -> str:
-    return "an" if noun[:1].lower() in "aeiou" else "a"
-
-
-def _sentence_answer(evidence: list[Evidence], scored: Scored, max_sentences: int, lead: Unit | None = None) -> Answer:
-    floor = scored.best - 0.12
-    chosen: list[Unit] = [lead] if lead is not None else []
-    for unit in sorted(scored.units, key=lambda u: u.score, reverse=True):
-        if unit.score < floor or len(chosen) >= max_sentences:
-            break
-        if any(_same_text(unit, c) for c in chosen) or len(unit.text.split()) < 3:
-            continue
-        chosen.append(unit)
-    if not chosen:
-        chosen = [max(scored.units, key=lambda u: u.score)]
-    citations, sentences = [], []
-    for unit in chosen:
-        n = len(citations) + 1
-        citations.append(citation(n, evidence[unit.evidence], unit.start, unit.end, unit.score))
-        sentences.append(Sentence(text=unit.text.strip(), citations=[n]))
-    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
-    return Answer(answer=text, citations=citations, sentences=sentences)
-
-
-def _list_answer(question, evidence, units, outline) -> Answer | None:
+def _list_answer(question: str, evidence: list[Evidence], units: list[Unit], outline) -> Answer | None:
     """The best whole list among the evidence: a bulleted run, or a section's sub-headings."""
     wanted = next((NUMBERS[w] for w in re.findall(r"[a-z]+", question.lower()) if w in NUMBERS), None)
     q_terms = terms(question)
@@ -175,9 +137,9 @@ def _list_answer(question, evidence, units, outline) -> Answer | None:
         strength += 0.15 * overlap(q_terms, evidence[ev_idx].chunk.section)
         if wanted is not None:
             strength += 0.2 if len(items) == wanted else -0.1
-        candidates.append((strength, _bulleted(evidence[ev_idx], intro, items)))
+        candidates.append((strength, whole_list(evidence[ev_idx], intro, items)))
     if outline is not None:
-        for ev_idx, ev in enumerate(evidence[:3]):
+        for ev in evidence[:3]:
             kids = outline(ev)
             named = [k for k in kids if overlap(q_terms, k[0]) > 0]
             if 0 < len(named) < len(kids):
@@ -187,7 +149,7 @@ def _list_answer(question, evidence, units, outline) -> Answer | None:
                 strength = 0.35 + 0.6 * overlap(q_terms, labels)
                 if wanted is not None:
                     strength += 0.2 if len(kids) == wanted else -0.1
-                candidates.append((strength, _headings_answer(ev, kids)))
+                candidates.append((strength, headings_answer(ev, kids)))
     best_sentence = max(u.score for u in units)
     candidates = [c for c in candidates if c[0] >= best_sentence - LIST_MARGIN]
     if not candidates:
@@ -195,28 +157,7 @@ def _list_answer(question, evidence, units, outline) -> Answer | None:
     return max(candidates, key=lambda c: c[0])[1]
 
 
-def _bulleted(ev: Evidence, intro: Unit | None, items: list[Unit]) -> Answer:
-    start = intro.start if intro else items[0].start
-    cite = citation(1, ev, start, items[-1].end, max(i.score for i in items))
-    lead = intro.text.strip() if intro else f"From {ev.chunk.title} ({ev.chunk.section or 'p. %d' % ev.chunk.page}):"
-    body = "\n".join(f"- {i.text.strip()}" for i in items)
-    sentences = [Sentence(text=lead, citations=[1])] + [Sentence(text=i.text.strip(), citations=[1]) for i in items]
-    return Answer(answer=f"{lead} [1]\n{body}", citations=[cite], sentences=sentences)
+OVERLAP_WEIGHT = AnswerParams().overlap_weight  # the generative support check weighs overlap alike
 
-
-def _headings_answer(ev: Evidence, kids: list[tuple[str, int, int]]) -> Answer:
-    parent = ev.chunk.section_path[-2] if len(ev.chunk.section_path) > 1 else ev.chunk.title
-    citations = [
-        Citation(n=i + 1, doc_id=ev.chunk.doc_id, title=ev.chunk.title, organisation=ev.chunk.organisation,
-                 section=parent, page=page, quote=text, start=start, end=start + len(text),
-                 chunk_id=ev.chunk.chunk_id, score=round(ev.score, 4))
-        for i, (text, page, start) in enumerate(kids)
-    ]
-    lead = f"{parent} in {ev.chunk.title} has {len(kids)} parts:"
-    body = "\n".join(f"- {c.quote} [{c.n}]" for c in citations)
-    sentences = [Sentence(text=c.quote, citations=[c.n]) for c in citations]
-    return Answer(answer=f"{lead}\n{body}", citations=citations, sentences=sentences)
-
-
-def _same_text(a: Unit, b: Unit) -> bool:
-    return a.text.strip().lower() == b.text.strip().lower()
+__all__ = ["answer_extractive", "answer_scored", "refusal", "score_question", "score_units", "weighted_overlap",
+           "REFUSAL", "OVERLAP_WEIGHT"]

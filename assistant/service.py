@@ -16,12 +16,13 @@ import numpy as np
 
 from assistant.commitments import answer_from_tracker, is_commitment_question
 from assistant.reviews import answer_reviews, is_review_question
-from assistant.extractive import answer_extractive
+from assistant.extractive import answer_scored, score_question
 from assistant.followup import condense_without_llm
 from assistant.knowledge import KnowledgeBase
 from assistant.planted import warn_planted
-from assistant.models import Answer, Evidence, Filters, Principal, Turn
+from assistant.models import Answer, Evidence, Filters, Principal, RetrievalResult, Turn
 from assistant.retrieval import Mode, Retriever
+from assistant.scoring import AnswerParams, Scored
 from ingest.embedding import encode
 from ingest.settings import Settings
 
@@ -69,6 +70,21 @@ class Assistant:
         result = self.retriever.retrieve(query, principal, filters, mode=mode)
         return result.evidence, result.timings
 
+    def answer_from(self, query: str, asked: str, result: RetrievalResult) -> Answer:
+        """The extractive answer, or refusal, for what retrieval found: the default answer, and
+        the evidence check a generative answer must pass before the LLM is asked."""
+        answer = answer_scored(query, result.evidence, self.score(query, result), self.settings.answer_words,
+                               outline=self.kb.outline, asked=asked)
+        answer.scope = result.scope
+        return answer
+
+    def score(self, query: str, result: RetrievalResult, params: AnswerParams | None = None) -> Scored:
+        """Every unit and passage of the evidence scored against the query (no embedding here)."""
+        keyword = self.kb.keyword
+        doc_freq = keyword.document_frequency if keyword is not None else (lambda stem: 0)
+        return score_question(query, result.evidence, result.query_vector, self.encode, doc_freq,
+                              keyword.size if keyword is not None else 0, params, blocks=self.kb.block_spans)
+
     # -- answers ------------------------------------------------------------------------
     def ask(self, question: str, principal: Principal, **options: Unpack[AskOptions]) -> Answer:
         """The whole answer at once: `stream` run to its end."""
@@ -103,15 +119,12 @@ class Assistant:
             yield from _words(tracked.answer)
             yield tracked
             return
-        evidence, timings = self.evidence(query, principal, filters, retrieval)
+        result = self.retriever.retrieve(query, principal, filters, mode=retrieval)
+        evidence, timings = result.evidence, result.timings
         use_llm = mode == "generative" or (mode == "auto" and self.llm is not None)
         if use_llm and self.llm is None:
             raise ValueError("generative mode needs an LLM: set ETHOS_LLM_BASE_URL or ETHOS_LLM_GGUF_PATH")
-        answer = answer_extractive(
-            query, evidence, self.encode, self.settings.refusal_threshold,
-            self.settings.max_answer_sentences, outline=self.kb.outline, asked=question,
-            blocks=self.kb.block_spans,
-        )
+        answer = self.answer_from(query, question, result)
         if use_llm and not answer.refused:
             from assistant.generative import stream_generative
 

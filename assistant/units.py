@@ -10,14 +10,13 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import pysbd
+import numpy as np
 import Stemmer
 
 from assistant.models import Citation, Evidence
+from ingest.units import BULLET, segment
 
-_segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
 _stemmer = Stemmer.Stemmer("english")
-BULLET = re.compile(r"^\s*(?:[-•*·▪◦●o]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does doing for from had has have how i if in into
@@ -37,13 +36,24 @@ class Unit:
     end: int
     run: int = -1  # list run id within its chunk (items only), -1 otherwise
     intro: bool = False  # a sentence ending in ':' that introduces the following list
-    score: float = 0.0
+    score: float = 0.0  # similarity to the question (cosine + weighted term overlap)
+    rank: float = 0.0  # the fitted unit model's log-odds that this unit holds the answer
 
 
 def terms(text: str) -> set[str]:
-    """Stemmed content words: what 'term overlap' means everywhere in Ethos."""
-    words = [w for w in WORD.findall(text.lower()) if w not in STOPWORDS and len(w) > 1]
-    return set(_stemmer.stemWords(words))
+    """Stemmed content words: what 'term overlap' means everywhere in Ethos.
+
+    A compound also counts by its parts ("go-live" holds "live", "non-negotiable" holds
+    "negotiable"), and a possessive by its noun ("Luton's" is "Luton"), so the same word in
+    another spelling still overlaps.
+    """
+    words: list[str] = []
+    for w in WORD.findall(text.lower().replace("’", "'")):
+        w = w.removesuffix("'s")
+        words.append(w)
+        if "-" in w or "'" in w:
+            words += re.split(r"[-']", w)
+    return set(_stemmer.stemWords([w for w in words if w not in STOPWORDS and len(w) > 1]))
 
 
 def overlap(question_terms: set[str], text: str) -> float:
@@ -56,66 +66,47 @@ BlockSpans = Callable[[Evidence], list[tuple[str, int, int]]]
 
 
 def split_units(evidence: list[Evidence], blocks: BlockSpans | None = None) -> list[Unit]:
-    """Units of every evidence chunk. With `blocks` (the page's structure: kind, start, end)
-    list items are known from the document; without it, bullet markers are guessed."""
+    """Units of every evidence chunk, as segmented at ingest (`Chunk.units`).
+
+    A chunk without stored units (text that never went through ingest, such as a generated
+    answer checked against its sources) is segmented here: by the page's `blocks` when given,
+    else by guessing bullets from its lines.
+    """
     units: list[Unit] = []
     for i, ev in enumerate(evidence):
-        spans = _clip(blocks(ev), ev) if blocks else _guess_blocks(ev)
-        run, prev = 0, ""
-        for kind, start, end in spans:
-            text = ev.chunk.text[start - ev.chunk.start : end - ev.chunk.start]
-            if kind in ("list_item", "table_row"):
-                if prev not in ("list_item", "table_row"):
-                    run += 1
-                    _mark_intro(units, i, run)
-                units.append(Unit(i, "item", text.strip(), start, start + len(text.rstrip()), run=run))
-            else:
-                for seg in _segmenter.segment(text):
-                    for s, e in _windows(seg.sent.rstrip(), start + seg.start):
-                        units.append(Unit(i, "sentence", ev.chunk.text[s - ev.chunk.start : e - ev.chunk.start], s, e))
-            prev = kind
+        c = ev.chunk
+        spans = c.units or segment(c.text, c.start, blocks(ev) if blocks else [])
+        for u in spans:
+            text = c.text[u.start - c.start : u.end - c.start]
+            units.append(Unit(i, u.kind, text, u.start, u.end, run=u.run, intro=u.intro))
     return units
 
 
-def _windows(sentence: str, offset: int, max_words: int = 45, size: int = 25) -> list[tuple[int, int]]:
-    """A run-on "sentence" (slide transcripts have no full stops) is cut into word windows,
-    so a quote is a readable span rather than a paragraph."""
-    if not sentence.strip():
-        return []
-    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", sentence)]
-    if len(words) <= max_words:
-        return [(offset + words[0][0], offset + words[-1][1])]
-    return [
-        (offset + words[i][0], offset + words[min(i + size, len(words)) - 1][1])
-        for i in range(0, len(words), size)
-    ]
-
-
-def _mark_intro(units: list[Unit], evidence: int, run: int) -> None:
-    """The sentence right before a list introduces it ("…these five fundamentals:")."""
-    if units and units[-1].evidence == evidence and units[-1].kind == "sentence":
-        units[-1].intro, units[-1].run = True, run
-
-
-def _clip(spans: list[tuple[str, int, int]], ev: Evidence) -> list[tuple[str, int, int]]:
-    lo, hi = ev.chunk.start, ev.chunk.end
-    out = [(k, max(s, lo), min(e, hi)) for k, s, e in spans if e > lo and s < hi and k != "heading"]
-    return out or [("paragraph", lo, hi)]
-
-
-def _guess_blocks(ev: Evidence) -> list[tuple[str, int, int]]:
-    """Line-based structure for text without a known page layout (e.g. generated answers)."""
-    out, pos, base = [], 0, ev.chunk.start
-    for line in ev.chunk.text.split("\n"):
-        start, pos = pos, pos + len(line) + 1
-        if not line.strip():
-            continue
-        marker = BULLET.match(line)
-        if marker:
-            out.append(("list_item", base + start + marker.end(), base + start + len(line.rstrip())))
+def unit_vectors(evidence: list[Evidence], units: list[Unit], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
+    """Unit-normalised vectors of `units`: the ones stored at ingest, encoding only what has none."""
+    stored: dict[int, np.ndarray] = {}
+    for i, ev in enumerate(evidence):
+        v = ev.chunk.unit_vectors
+        if v is not None and len(v) == len(ev.chunk.units) and ev.chunk.units:
+            stored[i] = v
+    out: list[np.ndarray | None] = []
+    missing: list[int] = []
+    seen: dict[int, int] = {}
+    for j, u in enumerate(units):
+        k = seen.get(u.evidence, 0)
+        seen[u.evidence] = k + 1
+        if u.evidence in stored and k < len(stored[u.evidence]):
+            out.append(stored[u.evidence][k])
         else:
-            out.append(("paragraph", base + start, base + start + len(line)))
-    return out
+            out.append(None)
+            missing.append(j)
+    if missing:
+        encoded = np.asarray(encode([units[j].text for j in missing]), dtype=np.float32)
+        for j, vec in zip(missing, encoded):
+            out[j] = vec
+    if not out:
+        return np.zeros((0, 0), dtype=np.float32)
+    return np.vstack(out).astype(np.float32)
 
 
 def citation(n: int, ev: Evidence, start: int, end: int, score: float) -> Citation:
