@@ -79,6 +79,38 @@ def golden(
 
 
 @eval_app.command()
+def answers(
+    set_: Annotated[str, typer.Option("--set", help="demo | realdocs | squad | all")] = "all",
+    out: Annotated[Path, typer.Option(help="Where answers.md and answers_items.csv go")] = REPORTS,
+    keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
+    torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 1,
+) -> None:
+    """Answer containment (the headline), refusal, length and latency on every set, test half first."""
+    from evals.answers_report import run
+
+    _threads(torch_threads)
+    sets = ("demo", "realdocs", "squad") if set_ == "all" else (set_,)
+    if any(s not in ("demo", "realdocs", "squad") for s in sets):
+        raise typer.BadParameter("--set must be demo, realdocs, squad or all")
+    _print("Answers (test half is the headline)", run(out, keep, sets, log=_log))
+    console.print(f"Report: {out / 'answers.md'}")
+
+
+@eval_app.command()
+def squad(
+    out: Annotated[Path, typer.Option(help="Where squad.md and squad_items.csv go")] = REPORTS,
+    keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
+    torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 1,
+) -> None:
+    """SQuAD 2.0 part a: four articles ingested with `ethos ingest`, questions of the other four refused."""
+    from evals.answers_report import run
+
+    _threads(torch_threads)
+    _print("SQuAD 2.0 part a (test half is the headline)", run(out, keep, ("squad",), log=_log, name_="squad"))
+    console.print(f"Report: {out / 'squad.md'}")
+
+
+@eval_app.command()
 def scifact(
     data: Annotated[Path, typer.Option(help="BEIR SciFact folder")] = SHARED / "bench" / "scifact",
     split: Annotated[str, typer.Option(help="Split to report: test | train (fusion is tuned on train)")] = "test",

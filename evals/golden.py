@@ -19,7 +19,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.extractive import score_units, strength
+from assistant.refusal import decide
+from assistant.scoring import default_params
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Answer, Evidence, Principal, Turn
 from assistant.service import Assistant
@@ -137,7 +138,7 @@ class ItemResult:
     answers: dict[str, AnswerScore] = field(default_factory=dict)  # key: "<retrieval>/<answer mode>"
     best_score: float = float("nan")  # best answer-unit score
     top_dense: float = float("nan")  # best dense cosine among the evidence
-    strength: float = float("nan")  # evidence strength: what is refused below the threshold
+    strength: float = float("nan")  # the refusal model's P(unanswerable): refused at or above its threshold
 
 
 def evaluate_items(assistant: Assistant, principal: Principal, items: list[Item],
@@ -158,11 +159,12 @@ def evaluate_items(assistant: Assistant, principal: Principal, items: list[Item]
             answer = assistant.ask(item.question, principal, history=item.turns, mode=answer_mode, retrieval=retrieval)
             ms = (time.perf_counter() - t) * 1000
             res.answers[f"{retrieval}/{answer_mode}"] = score_answer(item, answer, kb, principal, ms)
-        if calibrate:  # the signals the extractive path compares with refusal_threshold
-            evidence, _ = assistant.evidence(query, principal, None, "hybrid")
-            scored = score_units(query, evidence, assistant.encode, kb.block_spans)
+        if calibrate:  # the refusal model's view of the evidence
+            got = assistant.retriever.retrieve(query, principal)
+            evidence = got.evidence
+            scored = assistant.score(query, got)
             res.best_score = scored.best if scored.units else 0.0
-            res.strength = strength(query, evidence, scored) if scored.units else 0.0
+            res.strength = decide(query, evidence, scored, default_params()).probability
             dense = [e.dense for e in evidence if e.dense is not None]
             res.top_dense = max(dense) if dense else float("nan")
         results.append(res)

@@ -3,7 +3,7 @@
 Configurations side by side in one run: BM25-only / dense-only / hybrid retrieval, MiniLM
 vs mpnet (when mpnet is installed in the project data dir), extractive vs generative (when an
 LLM is configured). `refusal_scores.csv` gives, per item, the best answer-unit score the
-extractive path combines into the evidence strength it compares with `refusal_threshold`,
+extractive path combines, and the refusal model's probability it compares with its fitted threshold,
 so the threshold can be chosen from data.
 """
 
@@ -15,6 +15,7 @@ from pathlib import Path
 from evals import metrics
 from evals.golden import RETRIEVAL_MODES, ItemResult, Log, answer_summary, evaluate_set, retrieval_summary
 from evals.report import fmt, grouped_bars, md_table, score_histogram
+from assistant.scoring import default_params
 from ingest.settings import Settings
 
 Table = tuple[str, list[list[object]]]
@@ -71,20 +72,21 @@ def run(sets: list[str], out: Path, data_dir: Path, answers_all_modes: bool = Tr
                         [r for s in sets for r in results[label][s]])
         write_refusal_csv(out / ("refusal_scores.csv" if label == "minilm" else f"refusal_scores_{label}.csv"),
                           [r for s in sets for r in results[label][s]])
-    sweep = threshold_sweep([r for s in sets for r in results["minilm"][s]], base.refusal_threshold)
+    threshold = default_params().refusal_threshold
+    sweep = threshold_sweep([r for s in sets for r in results["minilm"][s]], threshold)
     tables.append(("Refusal threshold sweep (minilm, hybrid, evidence strength)", sweep))
     notes.append("Settings: " + ", ".join(f"{k}={getattr(base, k)!r}" for k in (
         "fusion_mode", "dense_weight", "bm25_weight", "rrf_k", "candidate_k", "top_k", "chunk_tokens",
-        "refusal_threshold", "max_answer_sentences")))
-    write_markdown(out, tables, results, sets, base.refusal_threshold, notes)
+        "answer_words", "max_answer_sentences")) + f", refusal threshold (fitted)={threshold}")
+    write_markdown(out, tables, results, sets, threshold, notes)
     return tables
 
 
 def threshold_sweep(results: list[ItemResult], around: float) -> list[list[object]]:
-    """Refusal quality if the threshold moved: refused ⇔ evidence strength < threshold."""
+    """Refusal quality if the threshold moved: refused ⇔ P(unanswerable) ≥ threshold."""
     rows = [["threshold", "refusal P", "refusal R", "false refusal"]]
     for t in [round(around + 0.05 * i, 3) for i in range(-6, 7)]:
-        s = metrics.refusal_scores([r.item.unanswerable for r in results], [r.strength < t for r in results])
+        s = metrics.refusal_scores([r.item.unanswerable for r in results], [r.strength >= t for r in results])
         rows.append([t, s["precision"], s["recall"], s["false_refusal"]])
     return rows
 
@@ -162,11 +164,11 @@ def write_markdown(out: Path, tables: list[Table], results: dict[str, dict[str, 
         parts.append(f"## {title}\n\n" + md_table(rows[0], rows[1:]))
         if title in charts:
             parts.append(f"![{title}]({charts[title].name})")
-    drift = [r.item.id for r in mini if r.answers["hybrid/extractive"].refused != (r.strength < threshold)]
+    drift = [r.item.id for r in mini if r.answers["hybrid/extractive"].refused != (r.strength >= threshold)]
     parts.append(f"## Refusal score distribution\n\nCurrent `refusal_threshold` = {threshold}. Per-item scores in "
                  "`refusal_scores.csv`: best_score = best answer unit, top_dense = best dense cosine, strength = "
                  "the evidence strength the extractive path compares with the threshold. Items where "
-                 f"`Assistant.ask` refused differently from `strength < threshold`: {', '.join(drift) or 'none'}."
+                 f"`Assistant.ask` refused differently from `P(unanswerable) ≥ threshold`: {', '.join(drift) or 'none'}."
                  f"\n\n![refusal scores]({hist.name})")
     wrong = [r for r in mini if r.item.unanswerable and not r.answers["hybrid/extractive"].refused]
     parts.append("Unanswerable questions answered anyway: "
