@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from assistant.followup import condense_without_llm
-from assistant.generative import NOT_IN_DOCUMENTS
+from assistant.generative import NOT_IN_DOCUMENTS, NOT_SUPPORTED
 from assistant.knowledge import KnowledgeBase
 from assistant.llm import build_llm, condense_with_llm
 from assistant.models import Answer, Filters, Principal, Turn
@@ -258,3 +258,29 @@ def test_build_llm_gguf_without_the_extra_says_how_to_install(tmp_path, monkeypa
     model.write_bytes(b"GGUF")
     with pytest.raises(RuntimeError, match=re.escape("pip install 'ethos[gguf]'")):
         build_llm(Settings(llm_gguf_path=model))
+
+
+def test_markers_used_as_the_content_are_not_an_answer(assistant, fake):
+    """The issue's "Every lesson looks like this: [1][3]": a connective with markers says nothing."""
+    fake.script("Every lesson looks like this: [1][3]")
+    tokens, answer = run(assistant, "What does every lesson look like here?")
+    assert answer.answer.startswith(NOT_SUPPORTED) and "looks like this" not in answer.answer
+    assert "".join(tokens) == answer.answer and answer.citations
+
+
+def test_a_sentence_drawing_on_two_passages_is_checked_against_them_together(assistant, fake, monkeypatch):
+    def reply(msgs):
+        values = number_of(msgs, "Dreaming big")
+        mission = number_of(msgs, "Working together we will develop inspirational schools")
+        return (f"Dreaming big and Rewarding effort are our values, and we will develop inspirational schools "
+                f"which widen horizons and open minds [{values}][{mission}].")  # half from each
+
+    fake.script(reply)
+    _, answer = run(assistant, "What are our values?")
+    assert answer.sentences[0].supported and answer.sentences[0].citations == [1, 2]
+    from assistant.grounding import Grounder
+
+    monkeypatch.setattr(Grounder, "_together", lambda *a: False)  # each passage alone does not carry it
+    fake.script(reply)
+    _, alone = run(assistant, "What are our values?")
+    assert alone.answer.startswith(NOT_SUPPORTED)  # judged passage by passage it is unsupported
