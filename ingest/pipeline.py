@@ -85,9 +85,8 @@ class Ingestor:
             docstore=self.docstore,
             vector_store=self.vector_store,
             docstore_strategy=DocstoreStrategy.UPSERTS,
-            # The ingestion cache keeps every transformed node (with its embedding) in memory for
-            # the life of the process and only hits on identical inputs, which the source hash
-            # already skips: in the server it grew with every upload.
+            # The ingestion cache would keep transformed nodes (with embeddings) in memory for the
+            # life of the process, for inputs the source hash already skips (issue 13 part 4).
             disable_cache=True,
         )
 
