@@ -178,12 +178,24 @@ def test_not_in_documents_however_worded_is_a_refusal(assistant, fake, kb, reply
     assert_exact_citations(kb, answer)
 
 
-def test_invented_term_dates_are_refused_before_the_model_is_asked(assistant, fake):
-    # what the real model did in the issue: dates read off a strategy timeline
-    fake.script("The autumn term starts in Sept 2024 and the spring term in Jan 2025 [1].")
+def test_a_question_the_evidence_check_refuses_never_reaches_the_model(assistant, fake):
+    fake.script("The school day starts at 8.45am [1].")
+    tokens, answer = run(assistant, "What time does the school day start?")
+    assert answer.refused and fake.requests == []  # refused before the LLM was called
+    assert answer.mode == "generative" and "".join(tokens) == answer.answer and "8.45" not in answer.answer
+
+
+def test_invented_term_dates_are_never_passed_off_as_sourced(assistant, fake):
+    """The issue's case: dates read off a strategy timeline. The evidence check should refuse
+    before the model is asked; where it lets the question through, the dates must not survive."""
+    fake.script("The autumn term runs from Sept 2024 to Aug 2025 [1]. The spring term starts in January 2026 [2].")
     tokens, answer = run(assistant, "What are the term dates for next year?")
-    assert answer.refused and fake.requests == []  # the evidence check refused; the LLM was never called
-    assert answer.mode == "generative" and "".join(tokens) == answer.answer and "2025" not in answer.answer
+    assert "".join(tokens) == answer.answer
+    if fake.requests:
+        assert not any(s.supported and "term" in s.text.lower() for s in answer.sentences)
+        assert "January 2026" not in answer.answer and "autumn term" not in answer.answer
+    else:
+        assert answer.refused
 
 
 def test_no_evidence_refuses_without_asking_the_model(assistant, fake):
