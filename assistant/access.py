@@ -3,7 +3,8 @@
 The API and the chat UI both authenticate through `principal_for_key`, so the UI
 enforces nothing of its own: a key typed into the web page gets exactly the
 access the same key gets over HTTP. Keys come from `settings.api_keys` and/or a
-TOML file (`[keys] "<key>" = "staff"`); the file is re-read when it changes, so a
+TOML file (`[keys] "<key>" = "staff"`, and optionally `[organisations] "<key>" = "<name>"`, what
+"our" means for that key's holder); the file is re-read when it changes, so a
 key can be revoked without a restart, and a bad file is an error, never ignored.
 """
 
@@ -50,11 +51,15 @@ def principal_for_key(settings: Settings, key: str | None) -> Principal:
     role = _lookup(key, load_keys(settings))
     if role is None:
         raise AuthError("Unknown API key")
-    return principal_for(role, settings, name="key-" + hashlib.sha256(key.encode()).hexdigest()[:8])
+    organisation = _lookup(key, dict(_organisations_file(str(settings.api_keys_file))) if settings.api_keys_file else {})
+    return principal_for(role, settings, name="key-" + hashlib.sha256(key.encode()).hexdigest()[:8],
+                         organisation=organisation)
 
 
-def principal_for(role: str, settings: Settings, name: str = "") -> Principal:
-    return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name=name)
+def principal_for(role: str, settings: Settings, name: str = "", organisation: str | None = None) -> Principal:
+    """`organisation` is what "our" means for this asker: the key's own, else the install's."""
+    return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name=name,
+                     organisation=organisation or settings.organisation)
 
 
 def _lookup(key: str, keys: dict[str, str]) -> str | None:
@@ -64,6 +69,16 @@ def _lookup(key: str, keys: dict[str, str]) -> str | None:
         if hmac.compare_digest(candidate.encode(), key.encode()):
             found = role
     return found
+
+
+def _organisations_file(path: str) -> tuple[tuple[str, str], ...]:
+    """Optional `[organisations] "<key>" = "<organisation name>"` in the keys file."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return ()  # the keys themselves were read (and any error reported) by load_keys
+    table = data.get("organisations", {})
+    return tuple((str(k), str(v)) for k, v in table.items()) if isinstance(table, dict) else ()
 
 
 @lru_cache(maxsize=8)

@@ -101,7 +101,9 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         part_budget = budget if place == 0 else max(budget // 2, words(anchor.text))
         shown = window(own, anchor, max(part_budget, words(anchor.text)), forward_only=anchor is lead)
         marked = {id(u) for u in shown if u.rank >= anchor.rank - params.mark_margin}
-        intro = next((u for u in own if u.intro and u.run == anchor.run), None) if anchor.kind == "item" else None
+        # a list item comes with its list's intro, unless it is the asked-for value, which leads
+        intro = next((u for u in own if u.intro and u.run == anchor.run), None) \
+            if anchor.kind == "item" and anchor is not lead else None
         text, cites, sents = passage_block(evidence[i], len(citations) + 1, shown, marked, intro)
         if len(chosen) > 1:
             c = evidence[i].chunk

@@ -57,8 +57,8 @@ class Settings(BaseSettings):
     rrf_k: int = 60
 
     # --- answering ----------------------------------------------------------
-    refusal_threshold: float = 1.20  # evidence strength below this → refuse; see evals/calibration.md
-    max_answer_sentences: int = 4
+    max_answer_sentences: int = 4  # generative answers: sentences asked of the LLM
+    answer_words: int = 60  # an extractive answer's window of its best passage, in words
     llm_base_url: str | None = None  # OpenAI-compatible server, e.g. http://127.0.0.1:11434/v1
     llm_model: str = "llama3.1"
     llm_api_key: str = "not-needed"
@@ -79,6 +79,7 @@ class Settings(BaseSettings):
     default_role: Role | None = "admin"  # role for requests without a key; None → 401
     role_audiences: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_AUDIENCES))
     max_upload_mb: int = 25
+    organisation: str | None = None  # the install's own organisation: what "our" means by default
     max_request_mb: int = 2  # any non-upload request body above this gets 413
     max_history_turns: int = 20  # history beyond this is refused with 400 (the UI sends its last turns)
     max_history_chars: int = 20000  # total characters of history

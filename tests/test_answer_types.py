@@ -15,6 +15,9 @@ from assistant.answer_types import expected_type
     ("Why did we hire lunchtime staff, and what did it cost?", "sum of money"),
     ("What grade did we get at our last Ofsted inspection?", "inspection grade"),
     ("What was the school rated by Ofsted?", "inspection grade"),
+    ("When is Star of the Week handed out?", "date"),  # a day, not a clock time
+    ("When does Luton's new strategy go live?", "date"),
+    ("How many pupils do we have?", "number"),
 ])
 def test_typed_questions(question: str, kind: str) -> None:
     t = expected_type(question)
@@ -24,7 +27,6 @@ def test_typed_questions(question: str, kind: str) -> None:
 @pytest.mark.parametrize("question", [
     "How much educational psychologist time do we buy in?",  # an amount of time, not money
     "What do we spend the pupil premium on?",  # a list of things, not a sum
-    "When is Star of the Week handed out?",  # a day, not a clock time
     "How should staff prepare for an Ofsted visit?",
     "What are our values?",
     "How much does reading matter to the trust?",
@@ -42,6 +44,9 @@ def test_untyped_questions(question: str) -> None:
     ("How much did it cost?", "The trust has 25 schools and 8 hubs", False),
     ("What Ofsted grade did we get?", "Ofsted judged the school to be Good in all areas", True),
     ("What Ofsted grade did we get?", "Ofsted Section 5 Inspection Framework April 2014", False),
+    ("When does it go live?", "Go-Live Launch September 2024", True),
+    ("When does it go live?", "The launch will be led by the council", False),
+    ("How many pupils are there?", "Pupils in school 395", True),
 ])
 def test_passages_holding_the_type(question: str, passage: str, holds: bool) -> None:
     assert expected_type(question).found_in(passage) is holds
