@@ -8,7 +8,8 @@ as the API and resolve the typed-in key with `principal_for_key` on every call.
 Layout: a key box and role badge on top; tabs that wrap rather than hide on a phone. The Ask
 tab puts the question box first (focused on load, behind a skip link), the conversation above
 it once there is one, feedback and suggested next questions right under the answers, a scope
-picker (organisations, documents) and the persona starters below. The Library tab lists the
+picker (organisations, documents), the user's saved conversations (`ui.conversations`) and the
+persona starters below. The Library tab lists the
 documents the role may read as a table that scrolls or turns into cards on a phone, with
 upload / remove / re-index for admins (messages beside each control, confirmation before any
 removal). One source viewer (`ui.viewer`), outside the tabs, opens every tab's sources: a side
@@ -35,6 +36,7 @@ from ingest.manifest import SUPPORTED_SUFFIXES
 from ingest.settings import Settings
 from ui import render
 from ui.chat import FOLLOWUPS, ChatHandlers
+from ui.conversations import ConversationStore, build_conversations
 from ui.library import LibraryHandlers
 from ui.style import CSS, HEAD, PAGE_JS, THEME
 from ui.viewer import SourceViewer, build_viewer
@@ -60,6 +62,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
     chat_h = ChatHandlers(assistant, settings, feedback)
     lib_h = LibraryHandlers(assistant, settings)
     view_h = SourceViewer(assistant, settings)
+    conv_store = ConversationStore(settings.data_dir / "conversations.sqlite3")
     starters = assistant.kb.manifest().starters
     try:
         role_badge = render.role_html(principal_for_key(settings, None).role, default=True)
@@ -103,6 +106,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                                              info="Leave empty for every organisation.")
                     scope_docs = gr.Dropdown([], value=[], multiselect=True, label="Documents",
                                              elem_id="ethos-scope-docs", info="Leave empty for every document.")
+                convs = build_conversations(conv_store)
                 with gr.Column(elem_id="ethos-starters") as starter_panel:
                     starter_buttons = _starters(starters)
 
@@ -147,6 +151,9 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         viewer = build_viewer(view_h, key)  # one viewer for every tab's sources
         turns = gr.State({})
         fb_target = gr.State(None)
+        conv_id = gr.State(None)  # the saved conversation on screen
+        browser_id = gr.BrowserState("", storage_key="ethos-browser-id", secret="ethos-conversations")
+        conv_h = convs["handlers"]
 
         # -- wiring (private: the page's callbacks are not an API; /api and /v1 are) -------------
         hidden = {"api_visibility": "private"}
@@ -157,12 +164,24 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         for trigger, source in [(question.submit, question)] + [(b.click, b) for b in starter_buttons + followups]:
             answering = trigger(lambda: shown, None, stop, **hidden).then(
                 chat_h.respond, [source, *ask_in], ask_out, **hidden)
-            answering.then(lambda: gone, None, stop, **hidden)
+            answering.then(lambda: gone, None, stop, **hidden).then(
+                conv_h.save, [conv_id, chat, turns, key, browser_id], [conv_id, convs["pick"]], **hidden)
             asking.append(answering)
         stop.click(lambda: gone, None, stop, cancels=asking, **hidden)
         for event in (new_chat.click, chat.clear):  # the button, or the chat's own trash icon
             event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups],
                   **hidden)
+        new_chat.click(lambda: None, None, conv_id, **hidden)
+        blocks.load(conv_h.start, [browser_id, key], [browser_id, convs["pick"]], **hidden)
+        for event in (key.submit, key.blur):
+            event(conv_h.choices, [key, browser_id], convs["pick"], **hidden)
+        convs["open"].click(conv_h.reopen, [convs["pick"], key, browser_id],
+                            [chat, turns, conv_id, starter_panel, convs["status"]], **hidden)
+        convs["delete"].click(lambda c: (gr.update(visible=bool(c)), "" if c else "⚠ Choose a conversation first."),
+                              convs["pick"], [convs["confirm"], convs["status"]], **hidden)
+        convs["no"].click(lambda: gr.update(visible=False), None, convs["confirm"], **hidden)
+        convs["yes"].click(conv_h.delete, [convs["pick"], conv_id, key, browser_id],
+                           [convs["pick"], convs["status"], conv_id, convs["confirm"]], **hidden)
         chat.like(chat_h.rate, [turns, fb_target], [turns, fb_panel, fb_target, fb_prompt, fb_comment, fb_status],
                   **hidden)
         fb_comment.submit(chat_h.comment, [fb_target, fb_comment], [fb_comment, fb_status], **hidden)
