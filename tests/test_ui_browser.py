@@ -25,6 +25,7 @@ from tests.conftest import PRIVATE_DOC_ID
 
 PROJECT = Path(__file__).resolve().parents[1]
 README_SHOT = PROJECT / "docs" / "screenshot-chat.png"
+PHONE_SHOT = PROJECT / "docs" / "screenshot-phone.png"
 KESTREL_TITLE = "Project Kestrel"
 ORCHARD_FACT = "Every pupil in Year 5 plants a pear tree in the trust orchard each March."
 
@@ -79,8 +80,16 @@ def test_starter_answers_with_sources_and_viewer_marks_the_exact_quote(page, ass
     page.set_viewport_size({"width": 390, "height": 844})
     page.wait_for_timeout(300)
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    page.locator("#ethos-viewer mark").scroll_into_view_if_needed()
-    shoot(page, "chat-phone.png")
+    assert page.locator("#ethos-viewer mark").evaluate(
+        "m => { const r = m.getBoundingClientRect(); return r.top >= 0 && r.bottom <= innerHeight; }")
+    shoot(page, "chat-phone-viewer.png")  # the bottom sheet, quote in view
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+    answer.locator(".ethos-answer-text").scroll_into_view_if_needed()
+    page.evaluate("window.scrollBy(0, -120)")
+    phone = shoot(page, "chat-phone.png")
+    if os.environ.get("ETHOS_UPDATE_SCREENSHOT"):
+        shutil.copyfile(phone, PHONE_SHOT)
     page.screenshot(path=str(ARTIFACTS / "chat-phone-full.png"), full_page=True)
 
 

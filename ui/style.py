@@ -152,6 +152,7 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #43
   .ethos-brand h1 { font-size: 1.3rem; }
   .ethos-brand p { font-size: .85rem; }
   #ethos-chat { max-height: 60vh; }
+  #ethos-chat .message-row.bubble { margin-left: 0 !important; margin-right: 0 !important; max-width: 100% !important; }
   #ethos-viewer-panel.ethos-open { top: auto; left: 0; width: auto; height: 72vh; border-left: 0;
     border-top: 1px solid var(--border-color-primary); border-radius: 14px 14px 0 0;
     box-shadow: 0 -6px 18px rgba(0,0,0,.18); }

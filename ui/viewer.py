@@ -79,6 +79,11 @@ const show = () => {
   if (mark) mark.scrollIntoView({block: 'center', inline: 'nearest'});
 };
 window.__ethosReopen = show;
+let resized = null;  // a rotated phone or resized window: keep the quote in view
+window.addEventListener('resize', () => {
+  clearTimeout(resized);
+  resized = setTimeout(() => { if (open()) element.querySelector('mark')?.scrollIntoView({block: 'center'}); }, 150);
+});
 watch('value', show);
 """
 
