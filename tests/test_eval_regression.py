@@ -1,13 +1,10 @@
-"""A fast slice of the golden set through the real demo index, so a change that breaks
-retrieval, answering, citing or refusing fails CI rather than the next full `ethos eval`.
+"""The demo golden set, both halves, through the real session index: a change that breaks retrieval,
+answering, citing or refusing fails CI rather than the next full `ethos eval answers`.
 
-Thirteen demo items: a list, a multi-document question, a follow-up, six facts and four
-questions the corpus does not answer (one of them asks for a time of day, which the corpus
-never gives: the answer-type check must refuse it). Thresholds sit just under the values measured when
-the slice was chosen (hit@5 1.0, MRR 1.0, nDCG@10 0.72, containment 0.94, verbatim 1.0,
-citations on a gold page 1.0, refusal recall 1.0, false refusals 0), so one item may slip
-but a real regression cannot. (Demo documents are one page each, so hit@5 alone is easy;
-nDCG@10 is what notices a shallower or worse-ordered candidate list.)
+Every demo item (the original set and the fresh held-out items) is asked as staff; the session
+corpus adds a governors-only paper, which staff never see. Thresholds sit just under the figures
+measured when this slice was last set (see FIGURES), per half, so one item may slip but a real
+regression cannot. The full reports (real PDFs, SQuAD) are `ethos eval answers`.
 """
 
 from __future__ import annotations
@@ -16,56 +13,59 @@ import pytest
 
 from assistant.models import Principal
 from evals import metrics
-from evals.golden import ItemResult, evaluate_items, load_items
+from evals.cases import Outcome, answer, golden_cases, prepare, summary
 
-IDS = [
-    "demo-005", "demo-006", "demo-010", "demo-021", "demo-024", "demo-027", "demo-031", "demo-035",
-    "demo-052",  # follow-up: "What does the last one say about safeguarding?"
-    "demo-060", "demo-063", "demo-065", "demo-068",  # unanswerable; 068 asks "what time…?"
-]
-KEY = "hybrid/extractive"
+# measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
+FIGURES = {
+    "test": {"containment": 0.533, "hit@5": 0.94, "refusal R": 0.625, "false refusal": 0.08},
+    "tune": {"containment": 0.500, "hit@5": 0.968, "refusal R": 0.875, "false refusal": 0.032},
+}
+SLACK = 0.05
 
 
 @pytest.fixture(scope="module")
-def results(assistant) -> list[ItemResult]:
-    """Run as staff: the session corpus adds a governors-only paper that is not part of the demo set."""
+def outcomes(assistant) -> dict[str, list[tuple[Outcome, float]]]:
     settings = assistant.settings
     staff = Principal(role="staff", audiences=tuple(settings.audiences_for("staff")), name="eval")
-    items = [i for i in load_items("demo") if i.id in IDS]
-    assert len(items) == len(IDS)
-    kinds = {i.kind for i in items}
-    assert {"list", "multi_doc", "follow_up", "unanswerable", "fact"} <= kinds
-    return evaluate_items(assistant, staff, items, [("hybrid", "extractive")], calibrate=False)
+    out: dict[str, list[tuple[Outcome, float]]] = {"test": [], "tune": []}
+    for case in golden_cases("demo"):
+        prepared = prepare(assistant, staff, case)
+        pages = [(e.chunk.doc_id, e.chunk.page) for e in prepared.result.evidence[:5]]
+        hit = float(any(p in case.gold_pages for p in pages)) if case.gold_pages else float("nan")
+        out[case.half].append((answer(assistant, prepared), hit))
+    return out
 
 
-def answerable(results: list[ItemResult]) -> list[ItemResult]:
-    return [r for r in results if not r.item.unanswerable]
+def figures(rows: list[tuple[Outcome, float]]) -> dict[str, float]:
+    s = summary(o for o, _ in rows)
+    s["hit@5"] = metrics.mean(h for _, h in rows)
+    return s
 
 
-def test_hybrid_retrieval_finds_the_gold_page(results):
-    scores = [r.retrieval["hybrid"] for r in answerable(results)]
-    misses = [r.item.id for r in answerable(results) if not r.retrieval["hybrid"].hit5]
-    assert metrics.mean(s.hit5 for s in scores) >= 0.88, f"gold page not in top 5 for {misses}"
-    assert metrics.mean(s.rr for s in scores) >= 0.85
-    assert metrics.mean(s.ndcg10 for s in scores) >= 0.65  # more of the gold page's chunks ranked high
+@pytest.mark.parametrize("half", ["test", "tune"])
+def test_both_halves_hold_their_figures(outcomes, half: str) -> None:
+    got = figures(outcomes[half])
+    print(half, {k: round(v, 3) for k, v in got.items()})
+    want = FIGURES[half]
+    if want["containment"] is None:
+        pytest.fail(f"set FIGURES[{half!r}] from: {got}")
+    assert got["containment"] >= want["containment"] - SLACK
+    assert got["hit@5"] >= want["hit@5"] - SLACK
+    assert got["refusal R"] >= want["refusal R"] - 0.15  # few unanswerable items: one is 0.125
+    assert got["false refusal"] <= want["false refusal"] + SLACK
 
 
-def test_answers_contain_the_gold_phrases(results):
-    per_item = {r.item.id: r.answers[KEY].containment for r in answerable(results)}
-    assert metrics.mean(per_item.values()) >= 0.85, per_item
+def test_every_citation_is_verbatim_and_no_governors_paper_reaches_staff(outcomes, assistant) -> None:
+    admin = Principal(role="admin", audiences=tuple(assistant.settings.audiences_for("admin")))
+    for rows in outcomes.values():
+        for o, _ in rows:
+            assert o.answer.citations, f"{o.case.id}: no citations"
+            for c in o.answer.citations:
+                page = assistant.kb.page(c.doc_id, c.page, admin)
+                assert page is not None and page.text[c.start:c.end] == c.quote, o.case.id
+                assert c.doc_id != "demo/governors-confidential.md"
 
 
-def test_every_citation_is_verbatim_and_answers_cite_gold_pages(results):
-    for r in results:
-        a = r.answers[KEY]
-        assert a.citations > 0, f"{r.item.id}: no citations"
-        assert a.verbatim == a.citations, f"{r.item.id}: a quote differs from page.text[start:end]"
-    answered = [r.answers[KEY] for r in answerable(results) if not r.answers[KEY].refused]
-    assert sum(a.on_gold for a in answered) / sum(a.citations for a in answered) >= 0.9
-
-
-def test_refuses_what_the_corpus_does_not_cover_and_only_that(results):
-    s = metrics.refusal_scores([r.item.unanswerable for r in results], [r.answers[KEY].refused for r in results])
-    refused = [r.item.id for r in results if r.answers[KEY].refused]
-    assert s["recall"] >= 0.66, f"refused only {refused}"
-    assert s["false_refusal"] <= 0.12, f"refused answerable items: {refused}"
+def test_answers_stay_short(outcomes) -> None:
+    answered = [o for rows in outcomes.values() for o, _ in rows if not o.refused]
+    assert metrics.percentile([o.words for o in answered], 50) <= 90
