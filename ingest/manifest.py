@@ -13,6 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.manifest_schema import DEFAULT_AUDIENCES, validate_manifest
 from ingest.models import DocumentMeta, LoadError
 
 MANIFEST_NAME = "sources.toml"
@@ -51,8 +52,12 @@ class Manifest:
         )
 
 
-def load_manifest(root: Path, name: str | None = None) -> Manifest:
-    """Read `root/sources.toml` if present; a broken manifest is an error, not a silent default."""
+def load_manifest(root: Path, name: str | None = None, audiences: frozenset[str] | None = None) -> Manifest:
+    """Read `root/sources.toml` if present; a broken manifest is an error naming file and key.
+
+    `audiences` are the values `audience` may take (every audience some role reads); the
+    default is the built-in `all`, `staff`, `governors`.
+    """
     path = root / MANIFEST_NAME
     data: dict = {}
     if path.exists():
@@ -60,19 +65,18 @@ def load_manifest(root: Path, name: str | None = None) -> Manifest:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise LoadError(f"{path}: invalid TOML: {exc}") from exc
-    corpus = data.get("corpus", {})
-    files = {}
-    for entry in data.get("documents", []):
-        if "file" not in entry:
-            raise LoadError(f"{path}: a [[documents]] entry has no 'file'")
-        files[entry["file"]] = {k: str(v) for k, v in entry.items() if k != "file"}
+        except UnicodeDecodeError as exc:
+            raise LoadError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    parsed = validate_manifest(data, path, audiences or DEFAULT_AUDIENCES)
+    files = {d.file: {k: str(v) for k, v in d.model_dump(exclude_none=True).items() if k != "file"}
+             for d in parsed.documents}
     return Manifest(
-        name=name or corpus.get("name") or root.name,
-        description=corpus.get("description", ""),
-        defaults={k: str(v) for k, v in data.get("defaults", {}).items()},
+        name=name or parsed.corpus.name or root.name,
+        description=parsed.corpus.description,
+        defaults={k: str(v) for k, v in parsed.defaults.model_dump(exclude_none=True).items()},
         files=files,
-        starters={k: list(v) for k, v in data.get("starters", {}).items()},
-        onboarding=[OnboardingTopic(t["topic"], t["question"]) for t in data.get("onboarding", [])],
+        starters={k: list(v) for k, v in parsed.starters.items()},
+        onboarding=[OnboardingTopic(t.topic, t.question) for t in parsed.onboarding],
     )
 
 

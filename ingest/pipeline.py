@@ -98,7 +98,8 @@ class Ingestor:
         started = time.perf_counter()
         root = root.resolve()
         base = root if root.is_dir() else root.parent
-        manifest = load_manifest(base, corpus)
+        audiences = frozenset(a for readable in self.settings.role_audiences.values() for a in readable)
+        manifest = load_manifest(base, corpus, audiences)
         report = IngestReport()
         store.remove_stale_temps(self.settings.data_dir)  # left by a build killed mid-write
         walk = walk_corpus(root)
