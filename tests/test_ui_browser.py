@@ -134,6 +134,8 @@ def test_admin_uploads_a_pdf_then_gets_it_cited_and_removes_it(page, assistant, 
     page.wait_for_selector("#ethos-admin", state="visible")
     page.set_input_files("#ethos-upload input[type=file]", str(pdf))
     page.wait_for_selector("#ethos-upload [data-testid=download-link]")  # uploaded, not just listed
+    page.wait_for_function(  # the title the PDF gives itself, offered for editing before anything is ingested
+        "() => (document.querySelector('#ethos-upload-meta')?.textContent || '').includes('Orchard Programme')")
     page.click("#ethos-upload-btn")
     page.wait_for_function("() => document.querySelector('#ethos-results')?.textContent.includes('ingested')")
     assert "orchard-programme.pdf" in page.inner_text("#ethos-results")

@@ -37,7 +37,7 @@ from ingest.settings import Settings
 from ui import render
 from ui.chat import FOLLOWUPS, ChatHandlers
 from ui.conversations import ConversationStore, build_conversations
-from ui.library import LibraryHandlers
+from ui.library import META_HEADERS, LibraryHandlers
 from ui.style import CSS, HEAD, PAGE_JS, THEME
 from ui.viewer import SourceViewer, build_viewer
 
@@ -117,8 +117,12 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                 with gr.Column(visible=False, elem_id="ethos-admin") as admin_panel:
                     gr.Markdown("### Manage the library (admins)")
                     with gr.Row():
-                        files = gr.File(label="Upload documents", file_count="multiple", elem_id="ethos-upload",
-                                        file_types=sorted(SUPPORTED_SUFFIXES))
+                        with gr.Column(min_width=240):
+                            files = gr.File(label="Upload documents", file_count="multiple", elem_id="ethos-upload",
+                                            file_types=sorted(SUPPORTED_SUFFIXES))
+                            meta_table = gr.Dataframe(headers=META_HEADERS, type="array", interactive=True,
+                                                      visible=False, elem_id="ethos-upload-meta", wrap=True,
+                                                      label="Titles and types, from the documents (edit them)")
                         with gr.Column(min_width=240):
                             audience = gr.Dropdown(lib_h.audience_choices(), value="all", label="Who may read them",
                                                    elem_id="ethos-upload-audience")
@@ -197,7 +201,8 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             event(None, [key], None, js="(k) => { document.cookie = 'ethos_key=' + encodeURIComponent(k || '')"
                                         " + '; path=/; SameSite=Strict'; }", **hidden)
         doc_search.change(lib_h.search, [key, doc_search], docs, **hidden)
-        upload_btn.click(lib_h.upload, [files, audience, organisation, key],
+        files.change(lib_h.guess_meta, files, meta_table, **hidden)
+        upload_btn.click(lib_h.upload, [files, audience, organisation, key, meta_table],
                          [upload_status, results, docs, doomed, files], **hidden)
         delete_btn.click(lib_h.confirm_delete, [doomed, key], [delete_status, del_row, del_question], **hidden)
         del_yes.click(lib_h.delete, [doomed, key], [delete_status, docs, doomed, del_row], **hidden)

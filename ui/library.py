@@ -19,6 +19,7 @@ import gradio as gr
 from assistant.access import AuthError
 from assistant.uploads import UPLOADS, Upload, UploadRejected, check_uploads, ingest_uploads, remove_document
 from assistant.models import Principal
+from assistant.upload_guess import guess
 from ui import render
 from ui.handlers import TabHandlers
 from ui.tables import table_html
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 DOC_HEADERS = ["Title", "Organisation", "Type", "Audience", "Pages", "Chunks", "Ingested", "Document ID"]
 RESULT_HEADERS = ["File", "Status", "Chunks", "Reason"]
+META_HEADERS = ["File", "Title", "Type"]
 AUDIENCE_LABELS = {"all": "Everyone", "staff": "Staff and governors", "governors": "Governors only"}
 
 
@@ -84,9 +86,16 @@ class LibraryHandlers(TabHandlers):
         return principal
 
     # -- changing ------------------------------------------------------------------------------
+    @staticmethod
+    def guess_meta(files: list[str] | None) -> dict:
+        """The chosen files' titles and types as the documents themselves suggest, for the admin to edit."""
+        rows = [[Path(f).name, *guess(Path(f))] for f in files or []]
+        return gr.update(value=rows or [["", "", ""]], visible=bool(rows))
+
     def upload(self, files: list[str] | None, audience: str, organisation: str, key: str,
-               progress: gr.Progress = gr.Progress()) -> tuple:
-        """Save and index the files; returns (status, per-file results, documents, delete choices, file box)."""
+               meta_rows: list[list[str]] | None = None, progress: gr.Progress = gr.Progress()) -> tuple:
+        """Save and index the files, each with its (edited) title and type; returns (status, per-file
+        results, documents, delete choices, file box)."""
         keep = gr.update()
         try:
             principal = self._admin(key)
@@ -111,13 +120,13 @@ class LibraryHandlers(TabHandlers):
             progress(0.1, desc=f"Reading and indexing {len(accepted)} file(s)…")
             meta = {k: v.strip() for k, v in {"audience": audience, "organisation": organisation}.items()
                     if v and v.strip()}
-            handles = [(name, path.open("rb")) for name, path in accepted]
-            try:
-                for r in ingest_uploads(self.kb, self.settings, handles, meta):
-                    results.append([r.filename, r.status, r.chunks, r.reason])
-            finally:
-                for _, handle in handles:
-                    handle.close()
+            chosen = {str(r[0]): {"title": str(r[1]).strip(), "type": str(r[2]).strip()}
+                      for r in meta_rows or [] if len(r) >= 3 and r[0]}
+            for name, path in accepted:  # one at a time: each file has its own title and type
+                own = {k: v for k, v in chosen.get(path.name, {}).items() if v}
+                with path.open("rb") as handle:
+                    for r in ingest_uploads(self.kb, self.settings, [(name, handle)], {**meta, **own}):
+                        results.append([r.filename, r.status, r.chunks, r.reason])
         progress(1.0, desc="Done")
         rows = self._rows(principal)
         ok = sum(1 for r in results if r[1] == "ingested")
