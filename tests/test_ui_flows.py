@@ -220,3 +220,21 @@ def test_a_conversation_survives_a_reload_and_can_be_deleted(page, browser, ui_u
     page.click("#ethos-conv-pick input")
     page.wait_for_timeout(500)
     assert page.get_by_role("option", name=question, exact=False).count() == 0
+
+
+@pytest.mark.browser
+def test_another_key_clears_the_previous_readers_answers(page) -> None:
+    sign_in(page, "gov-key", "governor")
+    answer = ask(page, "What is Project Kestrel?")
+    answer.locator(".ethos-source").first.click()
+    page.wait_for_selector(OPEN)
+    page.keyboard.press("Escape")
+    sign_in(page, "staff-key", "staff")
+    page.wait_for_selector("#ethos-chat", state="hidden")
+    assert page.locator("#ethos-viewer mark").count() == 0 and page.locator("#ethos-starters").is_visible()
+    page.fill("#ethos-key input", "staff-key")  # the same key again changes nothing
+    page.press("#ethos-key input", "Enter")
+    ask(page, "What are our values?")
+    page.locator("#ethos-key input").blur()
+    page.wait_for_timeout(500)
+    assert page.locator(DONE).count() == 1

@@ -176,6 +176,17 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups],
                   **hidden)
         new_chat.click(lambda: None, None, conv_id, **hidden)
+        last_key = gr.State("")
+        cleared = [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups]
+
+        def key_changed(typed: str, last: str) -> tuple:
+            """Another key is another reader: the previous role's answers and sources leave the screen."""
+            if (typed or "").strip() == (last or "").strip():
+                return (*[gr.update()] * len(cleared), gr.update(), last)
+            return (*chat_h.clear(), None, typed)
+
+        for event in (key.submit, key.blur):
+            event(key_changed, [key, last_key], [*cleared, conv_id, last_key], **hidden)
         blocks.load(conv_h.start, [browser_id, key], [browser_id, convs["pick"]], **hidden)
         for event in (key.submit, key.blur):
             event(conv_h.choices, [key, browser_id], convs["pick"], **hidden)
