@@ -238,3 +238,11 @@ def test_another_key_clears_the_previous_readers_answers(page) -> None:
     page.locator("#ethos-key input").blur()
     page.wait_for_timeout(500)
     assert page.locator(DONE).count() == 1
+
+
+def test_numbered_list_items_show_their_number_without_a_bullet() -> None:
+    from ui.render import _blocks
+
+    assert _blocks("Aims:\n- 1. Curriculum\n- 2. Teaching") == (
+        '<p>Aims:</p><ul class="ethos-numbered"><li>1. Curriculum</li><li>2. Teaching</li></ul>')
+    assert _blocks("- values\n- vision") == "<ul><li>values</li><li>vision</li></ul>"  # plain bullets stay

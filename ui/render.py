@@ -178,21 +178,32 @@ def _flag(text: str, start: int, end: int) -> str:
     return "\n".join(pieces)
 
 
+_NUMBERED = re.compile(r"^\s*\d+[.)]\s")
+
+
 def _blocks(escaped: str) -> str:
-    """Lines → paragraphs, consecutive bullet lines → one list."""
+    """Lines → paragraphs, consecutive bullet lines → one list. A list whose items carry their own
+    numbers ("- 1. …", or "1. …") shows those numbers without a bullet as well."""
     parts: list[str] = []
     items: list[str] = []
+
+    def close() -> None:
+        numbered = all(_NUMBERED.match(i) for i in items)
+        css = ' class="ethos-numbered"' if numbered else ""
+        parts.append(f'<ul{css}>{"".join(f"<li>{i}</li>" for i in items)}</ul>')
+        items.clear()
+
     for line in escaped.split("\n"):
         if _BULLET.match(line):
-            items.append(f"<li>{_BULLET.sub('', line, count=1)}</li>")
+            rest = _BULLET.sub("", line, count=1)
+            items.append(line.strip() if _NUMBERED.match(line) else rest)  # keep a line's own number
             continue
         if items:
-            parts.append(f'<ul>{"".join(items)}</ul>')
-            items = []
+            close()
         if line.strip():
             parts.append(f"<p>{line}</p>")
     if items:
-        parts.append(f'<ul>{"".join(items)}</ul>')
+        close()
     return "".join(parts)
 
 

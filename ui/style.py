@@ -51,6 +51,8 @@ a:focus-visible, button:focus-visible, input:focus-visible, textarea:focus-visib
 #ethos-chat .chatbot.prose, #ethos-onboarding-chat .chatbot.prose { opacity: 1 !important; }  /* dimmed text fails contrast */
 .ethos-answer p { margin: 0 0 .5em; }
 .ethos-answer ul { margin: 0 0 .5em 1.2em; }
+.ethos-answer ul.ethos-numbered { list-style: none !important; margin-left: .4em; }
+.ethos-answer ul.ethos-numbered > li::marker { content: none; }
 .ethos-answer-scope { font-size: .8rem; color: #4b5563; margin-bottom: 4px; }
 .ethos-cursor { animation: ethos-blink 1s steps(1) infinite; }
 @keyframes ethos-blink { 50% { opacity: 0; } }
