@@ -57,6 +57,23 @@ def test_unmarked_list_items_are_attached_to_the_passages_naming_them(assistant,
     assert_exact_citations(kb, answer)
 
 
+def test_a_real_reply_with_no_markers_is_attached_sentence_by_sentence_and_its_flourish_flagged(assistant, fake, kb):
+    _, answer = ask_recorded(assistant, fake, "demo-004-t08")  # six sentences, not one [n]
+    verdict = {s.text: s.supported for s in answer.sentences}
+    assert verdict["Regular and rigorous identification of priority students is used to better support their "
+                   "learning, including the GRADUATED APPROACH."] is True
+    closing = "This consistent approach is evident in all lessons, which are designed to inspire and motivate students."
+    assert verdict[closing] is False  # the model's own summary: no passage says it
+    assert sum(verdict.values()) >= 3 and all(s.citations for s in answer.sentences if s.supported)
+    assert_exact_citations(kb, answer)
+
+
+def test_a_real_three_sentence_reply_without_markers_is_fully_attached(assistant, fake, kb):
+    _, answer = ask_recorded(assistant, fake, "demo-003-t08")
+    assert len(answer.sentences) == 3 and all(s.supported and s.citations for s in answer.sentences)
+    assert "Dreaming big" in answer.answer and answer.answer.count("[") == 3
+
+
 def test_sentence_citing_two_passages_is_checked_against_both(assistant, fake):
     _, answer = ask_recorded(assistant, fake, "demo-004")  # "…consistency and routine in every lesson [1][3]."
     assert answer.sentences[0].supported and len(answer.sentences[0].citations) == 2
