@@ -23,7 +23,7 @@ from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
 from llama_index.core.schema import Document as LlamaDocument
 from llama_index.retrievers.bm25 import BM25Retriever
 
-from ingest import store
+from ingest import scope, store
 from ingest.embedding import encode, get_embedder, tokenizer_of
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
@@ -39,6 +39,7 @@ class FileResult:
     path: str
     doc_id: str
     status: str  # ingested | unchanged | removed | failed | skipped (not a corpus file: link out, fifo, hidden)
+    # with dry_run: "ingested"/"removed" are what the run would do; nothing is written
     chunks: int = 0
     reason: str = ""
 
@@ -47,6 +48,7 @@ class FileResult:
 class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    dry_run: bool = False
     keyword_index: BM25Retriever | None = field(default=None, repr=False)  # current after this ingest
 
     def count(self, status: str) -> int:
@@ -92,15 +94,23 @@ class Ingestor:
 
     # -- public ---------------------------------------------------------------------
     def ingest_corpus(
-        self, root: Path, corpus: str | None = None, progress: ProgressFn | None = None
+        self, root: Path, corpus: str | None = None, progress: ProgressFn | None = None,
+        dry_run: bool = False, prune: bool = False,
     ) -> IngestReport:
-        """Bring the index in line with `root`: add new, replace changed, drop removed files."""
+        """Bring the index in line with folder `root`: add new, replace changed, drop removed files.
+
+        Only documents whose source lies under `root` are replaced or removed (ingest/scope.py);
+        `prune` also removes documents of the corpus whose source file is gone from anywhere.
+        `dry_run` reports what would change (files are hashed, not parsed) and writes nothing.
+        """
         started = time.perf_counter()
         root = root.resolve()
         base = root if root.is_dir() else root.parent
         audiences = frozenset(a for readable in self.settings.role_audiences.values() for a in readable)
         manifest = load_manifest(base, corpus, audiences)
-        report = IngestReport()
+        report = IngestReport(dry_run=dry_run)
+        if dry_run:
+            return self._dry_run(root, base, manifest, report, prune, started)
         store.remove_stale_temps(self.settings.data_dir)  # left by a build killed mid-write
         walk = walk_corpus(root)
         paths = walk.files
@@ -119,7 +129,9 @@ class Ingestor:
                     batch = []
         self._commit(batch)
         if root.is_dir():
-            report.files.extend(self._remove_missing(manifest.name, {f.doc_id for f in report.files}))
+            seen = {f.doc_id for f in report.files}
+            doomed = scope.to_remove(self.document_ids(), self.docstore, manifest.name, base, seen, prune)
+            report.files.extend(self.remove_documents(doomed))
         changed = any(f.status in ("ingested", "removed") for f in report.files)
         report.keyword_index = self.refresh_keyword_index(force=changed)
         report.seconds = time.perf_counter() - started
@@ -135,6 +147,8 @@ class Ingestor:
             meta = manifest.meta_for(root, path)
         except Exception as exc:  # noqa: BLE001 - a name the manifest cannot map is this file's problem
             return FileResult(shown, "", "failed", reason=f"cannot name this file: {exc}"), None
+        if reason := scope.collision(self.docstore, meta.doc_id, meta.source_path):
+            return FileResult(shown, meta.doc_id, "failed", reason=reason), None
         try:
             source_hash = self._source_hash(path, meta)
             if self._stored_meta(meta.doc_id).get("source_hash") == source_hash:
@@ -204,16 +218,39 @@ class Ingestor:
     def document_ids(self) -> list[str]:
         return sorted(self.docstore.get_all_document_hashes().values())
 
+    def _dry_run(self, root: Path, base: Path, manifest: Manifest, report: IngestReport, prune: bool,
+                 started: float) -> IngestReport:
+        walk = walk_corpus(root)
+        report.files.extend(FileResult(rel, "", "skipped", reason=why) for rel, why in walk.skipped)
+        for path in walk.files:
+            shown = display_path(str(path))
+            try:
+                meta = manifest.meta_for(base, path)
+                if reason := scope.collision(self.docstore, meta.doc_id, meta.source_path):
+                    report.files.append(FileResult(shown, meta.doc_id, "failed", reason=reason))
+                    continue
+                same = self._stored_meta(meta.doc_id).get("source_hash") == self._source_hash(path, meta)
+                report.files.append(FileResult(shown, meta.doc_id, "unchanged" if same else "ingested",
+                                               reason="" if same else "would be (re)ingested"))
+            except Exception as exc:  # noqa: BLE001 - a dry run reports, it never stops
+                report.files.append(FileResult(shown, "", "failed", reason=f"{type(exc).__name__}: {exc}"))
+        if root.is_dir():
+            seen = {f.doc_id for f in report.files}
+            for doc_id in scope.to_remove(self.document_ids(), self.docstore, manifest.name, base, seen, prune):
+                report.files.append(FileResult(doc_id, doc_id, "removed", reason="would be removed"))
+        report.seconds = time.perf_counter() - started
+        return report
+
     # -- internals ----------------------------------------------------------------
-    def _remove_missing(self, corpus: str, seen: set[str]) -> list[FileResult]:
+    def remove_documents(self, doc_ids: list[str]) -> list[FileResult]:
+        """Delete these documents; each is a 'removed' row, or 'failed' with the reason."""
         removed = []
-        for doc_id in self.document_ids():
-            if doc_id.startswith(f"{corpus}/") and doc_id not in seen:
-                try:
-                    self.delete_document(doc_id)
-                    removed.append(FileResult(doc_id, doc_id, "removed"))
-                except Exception as exc:  # noqa: BLE001 - one bad removal must not stop the others
-                    removed.append(FileResult(doc_id, doc_id, "failed", reason=f"could not remove: {exc}"))
+        for doc_id in doc_ids:
+            try:
+                self.delete_document(doc_id)
+                removed.append(FileResult(doc_id, doc_id, "removed"))
+            except Exception as exc:  # noqa: BLE001 - one bad removal must not stop the others
+                removed.append(FileResult(doc_id, doc_id, "failed", reason=f"could not remove: {exc}"))
         return removed
 
     def _stored_meta(self, doc_id: str) -> dict:

@@ -38,8 +38,13 @@ def ingest(
     path: Annotated[Path, typer.Argument(help="A corpus folder (or a single file)")],
     corpus: Annotated[Optional[str], typer.Option(help="Corpus name (default: manifest name or folder name)")] = None,
     data_dir: Annotated[Optional[Path], typer.Option(help="Where indexes live")] = None,
+    prune: Annotated[bool, typer.Option(help="Also remove documents of the corpus whose file is gone from anywhere")] = False,
+    dry_run: Annotated[bool, typer.Option(help="Only report what would be added, replaced and removed")] = False,
 ) -> None:
-    """Ingest a folder: new files added, changed files replaced, removed files dropped."""
+    """Ingest a folder: new files added, changed files replaced, files gone from THIS folder dropped.
+
+    Documents of the same corpus ingested from other folders are left alone (see --prune).
+    """
     from ingest.pipeline import Ingestor
 
     if not path.exists():
@@ -57,10 +62,40 @@ def ingest(
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, total=total, completed=done, current=name)
 
-        report = ingestor.ingest_corpus(path, corpus=corpus, progress=progress)
+        report = ingestor.ingest_corpus(path, corpus=corpus, progress=progress, dry_run=dry_run, prune=prune)
     _print_report(report)
     if report.count("failed") and not report.count("ingested") and not report.count("unchanged"):
         raise typer.Exit(1)
+
+
+@app.command()
+def remove(
+    targets: Annotated[list[str], typer.Argument(help="Document ids (corpus/path) or folders/files their source lies under")],
+    data_dir: Annotated[Optional[Path], typer.Option(help="Where indexes live")] = None,
+    dry_run: Annotated[bool, typer.Option(help="Only list what would be removed")] = False,
+) -> None:
+    """Remove documents deliberately: by id, or every document whose source lies under a path."""
+    from ingest import scope
+    from ingest.pipeline import Ingestor, IngestReport
+
+    settings = _settings(data_dir=data_dir)
+    with console.status("Opening the index…"):
+        ingestor = Ingestor(settings)
+    found = scope.matching(ingestor.document_ids(), ingestor.docstore, targets)
+    if not found:
+        console.print(f"[red]No stored document matches {', '.join(targets)}[/red]")
+        raise typer.Exit(1)
+    if any(d.startswith("uploads/") for d in found):
+        console.print("[yellow]Uploads keep their file in the uploads folder; remove them in the Library "
+                      "or with DELETE /api/documents/{id} so the file goes too.[/yellow]")
+    if dry_run:
+        from ingest.pipeline import FileResult
+
+        report = IngestReport(dry_run=True, files=[FileResult(d, d, "removed", reason="would be removed") for d in found])
+    else:
+        report = IngestReport(files=ingestor.remove_documents(found))
+        ingestor.refresh_keyword_index(force=True)
+    _print_report(report)
 
 
 @app.command()
@@ -134,6 +169,8 @@ def _print_report(report) -> None:
     for f in report.files:
         table.add_row(Path(f.path).name, f"[{colours[f.status]}]{f.status}[/]", str(f.chunks or ""), f.reason)
     console.print(table)
+    if getattr(report, "dry_run", False):
+        console.print("[bold]Dry run: nothing was changed.[/bold]")
     console.print(
         f"ingested {report.count('ingested')}, unchanged {report.count('unchanged')}, "
         f"removed {report.count('removed')}, failed {report.count('failed')}, skipped {report.count('skipped')}; "
