@@ -8,8 +8,8 @@ up to the first blank line, so document text is never reinterpreted as Markdown.
 
 The chat widget's sanitiser drops `data-*` attributes but keeps classes, so a
 source button carries its address as a class: `ethos-ref-<token>`, where the token
-(`source_token`) names the document, page and quote offsets. The click bridge in
-`ui.style` reads it back and the one page viewer (`ui.viewer`) opens it in any tab,
+(`source_token`) names the document, page and quote offsets. The click listener of
+the one page viewer (`ui.viewer`) reads it back and opens the page, from any tab,
 with no per-tab state; the viewer re-checks the reader's access on every open, so a
 forged token shows nothing the role could not already read.
 """
