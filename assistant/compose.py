@@ -66,7 +66,8 @@ def passage_block(ev: Evidence, n: int, shown: list[Unit], marked: set[int], int
     for u in shown:
         text = u.text.strip()
         sentences.append(Sentence(text=text, citations=[n]))
-        shown_text = f"**{text}**" if id(u) in marked else text
+        # bold cannot span a line break in Markdown: a marked unit is shown on one line
+        shown_text = f"**{' '.join(text.split())}**" if id(u) in marked else text
         parts.append(f"- {shown_text}" if u.kind == "item" else shown_text)
     body = ""
     for k, (u, part) in enumerate(zip(shown, parts)):

@@ -41,20 +41,26 @@ class KeywordIndex:
     def size(self) -> int:
         return len(self.columns["doc_id"])
 
-    def document_frequency(self, stem: str) -> int:
+    def document_frequency(self, stem: str, readable: np.ndarray | None = None) -> int:
         """In how many chunks a stemmed term occurs (a hyphenated term: its rarest part).
 
         Read from the BM25 index itself (its term-to-chunk postings), so "absent from the whole
-        corpus" costs a dictionary lookup, not a scan.
+        corpus" costs a lookup, not a scan. With `readable` (the principal's mask) only chunks the
+        asker may read count: whether a governors-only paper mentions a word is not staff's to learn.
         """
         bm25 = self.retriever.bm25
-        indptr = bm25.scores["indptr"]
+        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
         counts = []
         for part in re.split(r"[-'’]", stem):
             if len(part) < 2:
                 continue
             tid = bm25.vocab_dict.get(part)
-            counts.append(0 if tid is None else int(indptr[tid + 1] - indptr[tid]))
+            if tid is None:
+                counts.append(0)
+            elif readable is None:
+                counts.append(int(indptr[tid + 1] - indptr[tid]))
+            else:
+                counts.append(int(readable[indices[indptr[tid]:indptr[tid + 1]]].sum()))
         return min(counts) if counts else 0
 
     def mask(self, audiences: tuple[str, ...], filters: Filters | None) -> np.ndarray:

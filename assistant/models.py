@@ -90,3 +90,4 @@ class RetrievalResult:
     timings: dict[str, float] = field(default_factory=dict)
     query_vector: Any = None  # the query's embedding, reused to score answer units
     scope: list[str] = field(default_factory=list)  # organisations the search was restricted to
+    readable: Any = None  # mask over the keyword index: the chunks this principal may read

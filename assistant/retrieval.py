@@ -123,8 +123,9 @@ class Retriever:
         if not evidence:
             scope = []
             evidence = self._search(query, vector, principal, filters, top_k, mode, keyword_index)
+        readable = keyword_index.mask(principal.audiences, None) if keyword_index is not None else None
         return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000},
-                               query_vector=vector, scope=scope)
+                               query_vector=vector, scope=scope, readable=readable)
 
     def _search(self, query: str, vector: np.ndarray, principal: Principal, filters: Filters | None,
                 top_k: int | None, mode: Mode, keyword_index: KeywordIndex | None) -> list[Evidence]:
@@ -163,7 +164,7 @@ class Retriever:
         if keyword is None or mask is None or not mask.any():
             return None
         return KeywordRetriever(keyword.retriever, mask, min(self.settings.candidate_k, int(mask.sum())),
-                                self.kb.ingestor.vector_store.get_nodes, expansion)
+                                self.kb.ingestor.vector_store.get_nodes, expansion, self.settings.expansion_weight)
 
 
 class KeywordRetriever(BaseRetriever):
@@ -176,18 +177,35 @@ class KeywordRetriever(BaseRetriever):
     """
 
     def __init__(self, index: BM25Retriever, mask: np.ndarray, top_k: int,
-                 fetch: Callable[[list[str]], list[BaseNode]], expansion: str = "") -> None:
+                 fetch: Callable[[list[str]], list[BaseNode]], expansion: str = "",
+                 expansion_weight: float = 1.0) -> None:
         super().__init__()
         self.index, self.mask, self.top_k, self.fetch = index, mask.astype(np.float32), top_k, fetch
         self.expansion = expansion  # vocabulary variants of the question's terms
+        self.expansion_weight = expansion_weight  # their BM25 scores count this much
+
+    def _tokens(self, text: str) -> list[str]:
+        idx = self.index
+        got = bm25s.tokenize(text, stemmer=None if idx.skip_stemming else idx.stemmer,
+                             token_pattern=idx.token_pattern, return_ids=False, show_progress=False)
+        return [t for t in got[0] if t in idx.bm25.vocab_dict]
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         idx = self.index
-        tokens = bm25s.tokenize(f"{query_bundle.query_str} {self.expansion}".strip(), stemmer=None if idx.skip_stemming else idx.stemmer,
-                                token_pattern=idx.token_pattern, show_progress=False)
-        found, scores = idx.bm25.retrieve(tokens, k=self.top_k, weight_mask=self.mask, show_progress=False)
-        # bm25s hands back the corpus entry itself when the index was loaded with its corpus
-        entries = [i if isinstance(i, dict) else idx.corpus[int(i)] for i in found[0]]
-        hits = [(entry["node_id"], float(score)) for entry, score in zip(entries, scores[0]) if score > 0]
+        own = self._tokens(query_bundle.query_str)
+        extra = [t for t in self._tokens(self.expansion) if t not in own] if self.expansion_weight > 0 else []
+        if not own and not extra:
+            return []
+        # BM25 is a sum over query terms, so the variants' part can be weighted on its own
+        scores = idx.bm25.get_scores(own) if own else np.zeros(len(self.mask), dtype=np.float32)
+        if extra:
+            scores = scores + self.expansion_weight * idx.bm25.get_scores(extra)
+        scores = np.asarray(scores, dtype=np.float32) * self.mask
+        k = min(self.top_k, int((scores > 0).sum()))
+        if k == 0:
+            return []
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top], kind="stable")]
+        hits = [(idx.corpus[int(i)]["node_id"], float(scores[i])) for i in top]
         nodes = {n.node_id: n for n in self.fetch([node_id for node_id, _ in hits])} if hits else {}
         return [NodeWithScore(node=nodes[node_id], score=score) for node_id, score in hits if node_id in nodes]

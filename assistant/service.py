@@ -80,10 +80,14 @@ class Assistant:
 
     def score(self, query: str, result: RetrievalResult, params: AnswerParams | None = None) -> Scored:
         """Every unit and passage of the evidence scored against the query (no embedding here)."""
-        keyword = self.kb.keyword
-        doc_freq = keyword.document_frequency if keyword is not None else (lambda stem: 0)
-        return score_question(query, result.evidence, result.query_vector, self.encode, doc_freq,
-                              keyword.size if keyword is not None else 0, params, blocks=self.kb.block_spans)
+        keyword, readable = self.kb.keyword, result.readable
+        if keyword is None:
+            doc_freq, size = (lambda stem: 0), 0
+        else:  # only what the asker may read counts as "in the corpus"
+            doc_freq = lambda stem: keyword.document_frequency(stem, readable)  # noqa: E731
+            size = int(readable.sum()) if readable is not None else keyword.size
+        return score_question(query, result.evidence, result.query_vector, self.encode, doc_freq, size, params,
+                              blocks=self.kb.block_spans)
 
     # -- answers ------------------------------------------------------------------------
     def ask(self, question: str, principal: Principal, **options: Unpack[AskOptions]) -> Answer:

@@ -50,7 +50,8 @@ class Vocabulary:
         return [g for g in self.groups if g.found_in(text)]
 
     def expansion(self, question: str) -> str:
-        """The other variants of every group the question uses, as extra keyword-search text."""
+        """The other variants of every group the question uses, as extra keyword-search text
+        (weighted by `Settings.expansion_weight` against the question's own words)."""
         extra: list[str] = []
         for group in self.groups_in(question):
             extra += [v for v in group.variants if not _pattern(v).search(question)]

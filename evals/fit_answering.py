@@ -186,6 +186,7 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--squad-per-tier", type=int, default=250)
     ap.add_argument("--out", type=Path, default=PARAMS_FILE)
     ap.add_argument("--top-k", type=int, default=None, help="passages handed to the composer (Settings.top_k)")
+    ap.add_argument("--expansion-weight", type=float, default=None, help="Settings.expansion_weight to fit under")
     args = ap.parse_args(argv)
     import torch
 
@@ -196,6 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         assistant = open_corpus(name, args.keep)
         if args.top_k:
             assistant.settings.top_k = args.top_k
+        if args.expansion_weight is not None:
+            assistant.settings.expansion_weight = args.expansion_weight
         principal = reader(assistant.settings)
         items = []
         for case in tune_cases(name, args.squad_per_tier):

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     dense_weight: float = 0.5
     bm25_weight: float = 0.5
     rrf_k: int = 60
+    expansion_weight: float = 1.0  # BM25 weight of the vocabulary's variants of the question's terms
 
     # --- answering ----------------------------------------------------------
     max_answer_sentences: int = 4  # generative answers: sentences asked of the LLM

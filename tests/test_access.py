@@ -13,6 +13,13 @@ SECRET_WORDS = ("Kestrel", "deficit recovery", "£1.2 million", "catering contra
 STAFF_LIKE = [pytest.param(STAFF, id="staff-key"), pytest.param({}, id="no-key-default-staff")]
 
 
+def without_echo(text: str, question: str) -> str:
+    """A refusal may name the asker's own words as missing (“Kestrel”): that echo is theirs, not the paper's."""
+    for word in question.replace("?", " ").split():
+        text = text.replace(f"“{word}”", "")
+    return text
+
+
 def leaks(payload: object) -> list[str]:
     text = json.dumps(payload, ensure_ascii=False)
     return [w for w in SECRET_WORDS if w in text] + ([PRIVATE_DOC_ID] if PRIVATE_DOC_ID in text else [])
@@ -30,7 +37,10 @@ def test_staff_answers_never_use_the_governor_paper(api, headers, body):
     r = api.post("/api/ask", json=body, headers=headers)
     assert r.status_code == 200, r.text
     answer = r.json()
-    assert not leaks(answer["citations"]) and not leaks(answer["answer"]), answer
+    # a refusal may name the asker's own words (“Kestrel”) as missing; nothing else of the paper may appear
+    assert not leaks(answer["citations"]) and not leaks(without_echo(answer["answer"], body["question"])), answer
+    # and the refusal must not reveal that a document staff cannot read mentions them
+    assert "closest passages don't mention" not in answer["answer"], answer
     if "filters" in body:  # nothing else matches the filter, so nothing may be cited at all
         assert answer["refused"] and answer["citations"] == []
 
@@ -40,10 +50,10 @@ def test_staff_stream_and_openai_paths_do_not_leak(api):
         body = r.read().decode()
     assert r.status_code == 200 and "event: done" in body
     # everything but the echoed question (`query` in the done event) must be free of the paper
-    assert not leaks(body.replace('"query": "What is Project Kestrel?"', ""))
+    assert not leaks(without_echo(body.replace('"query": "What is Project Kestrel?"', ""), "Kestrel"))
     r = api.post("/v1/chat/completions", headers=STAFF,
                  json={"model": "x", "messages": [{"role": "user", "content": "What is Project Kestrel?"}]})
-    assert r.status_code == 200 and not leaks(r.json())
+    assert r.status_code == 200 and not leaks(without_echo(json.dumps(r.json(), ensure_ascii=False), "Kestrel"))
 
 
 @pytest.mark.parametrize("headers", STAFF_LIKE)
@@ -83,7 +93,10 @@ def test_uploaded_governor_paper_is_hidden_from_staff(api):
     assert doc_id not in {d["doc_id"] for d in api.get("/api/documents", headers=STAFF).json()}
     staff = api.post("/api/ask", json={"question": "When does the Osprey committee meet?"}, headers=STAFF).json()
     assert all(c["doc_id"] != doc_id for c in staff["citations"])
-    assert "Osprey" not in json.dumps([staff["answer"], staff["citations"], staff["sentences"]])
+    shown = without_echo(json.dumps([staff["answer"], staff["citations"], staff["sentences"]], ensure_ascii=False),
+                         "Osprey")
+    assert "Osprey" not in shown
+    assert "closest passages don't mention" not in staff["answer"]  # nor that a hidden paper does
     gov = api.post("/api/ask", json={"question": "When does the Osprey committee meet?"}, headers=GOVERNOR).json()
     assert any(c["doc_id"] == doc_id for c in gov["citations"])
     assert api.delete(f"/api/documents/{doc_id}", headers=ADMIN).status_code == 204
