@@ -23,6 +23,8 @@ CASES = {  # name: (file suffix, python expression building the bytes from n, n)
     "html deep <div>": (".html", "b'<html><body>' + b'<div>' * n + b'<p>x</p>' + b'</div>' * n + b'</body></html>'", 1500),
     "html nested nav divs": (".html", "b'<html><body><p>' + b'word ' * 4000 + b'</p>' + b'<div class=\"nav-x\">' * n"
                                       " + b'<p>x</p>' + b'</div>' * n + b'</body></html>'", 1500),
+    "html deep <span> (furniture pass)": (".html", "b'<html><body><p>' + b'<span>' * n + b'x' + b'</span>' * n"
+                                                  " + b'</p></body></html>'", 1500),
     "html deep <ul><li>": (".html", "b'<html><body>' + b'<ul><li>' * n + b'x' + b'</li></ul>' * n + b'</body></html>'", 1500),
     "markdown '*a '": (".md", "b'*a ' * n", 4000),
     "markdown '!['": (".md", "b'![' * n", 4000),
@@ -86,10 +88,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--project", type=Path, default=ROOT)
     parser.add_argument("--timeout", type=float, default=120)
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     args = parser.parse_args()
     print("| input | n | time at n | time at 2n | ratio |")
     print("|---|---|---|---|---|")
     for name, (suffix, expr, n) in CASES.items():
+        if args.only not in name:
+            continue
         a = measure(args.project.resolve(), suffix, expr, n, args.timeout)
         b = measure(args.project.resolve(), suffix, expr, 2 * n, args.timeout)
         ratio = f"{b['s'] / a['s']:.1f}" if a["s"] > 0.05 and "error" not in a and "error" not in b else "–"
