@@ -138,3 +138,17 @@ def test_stale_temp_folders_of_killed_builds_are_removed(tmp_path: Path):
     removed = set(remove_stale_temps(tmp_path))
     assert removed == {dead, old}
     assert live.exists() and fresh.exists()
+
+
+def test_history_caps_come_from_the_apps_own_settings(demo_settings, assistant):
+    from fastapi.testclient import TestClient
+
+    from assistant.api import create_app
+
+    app = create_app(demo_settings.model_copy(update={"max_history_turns": 2, "max_request_mb": 1}), assistant)
+    turns = [{"role": "user", "content": "hello"}] * 3
+    with TestClient(app) as client:
+        r = client.post(ASK, json={"question": "What are our values?", "history": turns})
+        assert r.status_code == 400 and "limit is 2" in r.json()["detail"]
+        big = client.post(ASK, json={"question": "x", "history": [{"role": "user", "content": "a" * (1 << 20)}]})
+        assert big.status_code == 413 and "1 MB" in big.json()["detail"]
