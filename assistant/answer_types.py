@@ -47,7 +47,7 @@ TIME_OF_DAY = AnswerType(
 MONEY = AnswerType(
     "sum of money",
     re.compile(rf"\bhow (?:much|big|large)\b.*\b{_MONEY_WORDS}\b|\bwhat (?:does|do|did|will|would) .{{0,60}}\bcost\b|"
-               r"\b(?:cost|price|salary) of\b", re.I),
+               r"\b(?:cost|price|salary) of\b|\bwhat(?:'s|’s| is| are| was)\b.{0,40}\b(?:salary|salaries|wages?)\b", re.I),
     re.compile(r"[£$€]\s?\d|\b\d[\d,.]*\s?(?:pounds|pence|p|million|bn|billion)\b(?!\w)|"
                r"\bfree of charge\b|\bno (?:cost|charge)\b|\bat no cost\b", re.I),
 )

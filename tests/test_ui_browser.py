@@ -185,7 +185,9 @@ def test_staff_never_sees_the_governors_only_paper(page, assistant) -> None:
     back_to_chat(page)
     answer = ask(page, question)
     assert not [t for t in source_titles(answer) if KESTREL_TITLE in t]
-    assert "Kestrel" not in answer.inner_text()
+    # a refusal may name the asker's own word (“Kestrel”) as missing, never the paper's content
+    assert "Kestrel" not in answer.inner_text().replace("“Kestrel”", "")
+    assert "closest passages don't mention" not in answer.inner_text()
 
     # the same page with a governor's key: the paper is listed and cited (so the check above can fail)
     sign_in(page, "gov-key", "governor")
