@@ -37,7 +37,11 @@ class Manifest:
 
     def meta_for(self, root: Path, path: Path) -> DocumentMeta:
         """Metadata for one file: its manifest entry over the corpus defaults over guesses."""
-        rel = display_path(path.relative_to(root).as_posix())  # a non-UTF-8 name gets a \xNN id
+        try:
+            relative = path.relative_to(root)
+        except ValueError:  # one side reached through a symlinked folder (e.g. a mounted share)
+            relative = path.resolve().relative_to(root.resolve())
+        rel = display_path(relative.as_posix())  # a non-UTF-8 name gets a \xNN id
         entry = {**self.defaults, **self.files.get(rel, {})}
         return DocumentMeta(
             doc_id=f"{self.name}/{rel}",

