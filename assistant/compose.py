@@ -88,7 +88,8 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         if i == first:
             continue
         other_doc = evidence[i].chunk.doc_id != evidence[first].chunk.doc_id
-        if other_doc and scored.passages[i] >= scored.passages[first] - params.second_margin:
+        eligible = other_doc or params.second_same_doc >= 0.5  # same document: another section or page
+        if eligible and scored.passages[i] >= scored.passages[first] - params.second_margin:
             chosen.append(i)
         break  # only the runner-up is considered: a third passage is never "nearly as strong"
     blocks, citations, sentences = [], [], []
@@ -99,7 +100,13 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         # a place the user (or the follow-up resolver) named in quotes is where the answer is
         named = [u for u in own if id(u) in scored.quoted]
         anchor = lead if (lead is not None and place == 0) else max(named or own, key=lambda u: u.rank)
-        part_budget = budget if place == 0 else max(budget // 2, words(anchor.text))
+        # the whole answer stays within `budget` words: with a second passage the first gets 3/5
+        if len(chosen) == 1:
+            part_budget = budget
+        elif place == 0:
+            part_budget = budget * 3 // 5
+        else:
+            part_budget = budget - words(" ".join(blocks))
         shown = window(own, anchor, max(part_budget, words(anchor.text)), forward_only=anchor is lead)
         marked = {id(u) for u in shown if u.rank >= anchor.rank - params.mark_margin}
         # a list item comes with its list's intro, unless it is the asked-for value, which leads

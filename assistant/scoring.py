@@ -42,6 +42,7 @@ class AnswerParams:
     rank_weight: float = 0.2  # passage score: + w · (1 - rank / n), the retrieval order
     coverage_weight: float = 0.2  # + w · focus-term coverage of the whole passage
     second_margin: float = 0.08  # another document's passage is shown when within this
+    second_same_doc: float = 0.0  # 1: the runner-up passage may come from the same document too
     mark_margin: float = 0.08  # units within this of the best unit of a passage are marked
     unit_model: dict[str, float] = field(default_factory=dict)  # logistic model over UNIT_FEATURES, "bias"
     refusal: dict[str, float] = field(default_factory=dict)  # logistic model: feature → weight, "bias"

@@ -42,6 +42,7 @@ HEURISTIC_GRID = {  # the hand-shaped score (cosine + weighted overlaps + rank a
     "rank_weight": [0.0, 0.05, 0.1, 0.2, 0.3, 0.45],
     "coverage_weight": [0.0, 0.1, 0.2, 0.35, 0.5],
     "second_margin": [0.0, 0.03, 0.06, 0.1, 0.15],
+    "second_same_doc": [0.0, 1.0],
     "mark_margin": [0.04, 0.08, 0.12],
 }
 MAX_FALSE_REFUSAL = 0.04

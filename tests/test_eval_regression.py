@@ -17,8 +17,8 @@ from evals.cases import Outcome, answer, golden_cases, prepare, summary
 
 # measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
 FIGURES = {
-    "test": {"containment": 0.533, "hit@5": 0.94, "refusal R": 0.625, "false refusal": 0.08},
-    "tune": {"containment": 0.500, "hit@5": 0.968, "refusal R": 0.875, "false refusal": 0.032},
+    "test": {"containment": 0.550, "hit@5": 0.94, "refusal R": 0.6875, "false refusal": 0.04},
+    "tune": {"containment": 0.565, "hit@5": 0.968, "refusal R": 0.875, "false refusal": 0.032},
 }
 SLACK = 0.05
 
