@@ -49,7 +49,6 @@ def window(units: list[Unit], anchor: Unit, budget: int, forward_only: bool = Fa
 
 def passage_block(ev: Evidence, n: int, shown: list[Unit], marked: set[int], intro: Unit | None) -> tuple[str, list[Citation], list[Sentence]]:
     """Text, citations and sentences of one passage's window (citation `n`, and `n+1` for a detached intro)."""
-    c = ev.chunk
     cites: list[Citation] = []
     sentences: list[Sentence] = []
     lines: list[str] = []

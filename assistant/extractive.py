@@ -18,7 +18,7 @@ from assistant.answer_types import STRICT
 from assistant.compose import compose, headings_answer, whole_list
 from assistant.models import Answer, Citation, Evidence, Sentence
 from assistant.refusal import Decision, decide
-from assistant.scoring import AnswerParams, Scored, default_params, focus_of, score, weighted_overlap
+from assistant.scoring import AnswerParams, Scored, default_params, focus_of, score
 from assistant.units import BlockSpans, Unit, citation, overlap, terms
 from assistant.vocabulary import default_vocabulary
 
@@ -159,5 +159,5 @@ def _list_answer(question: str, evidence: list[Evidence], units: list[Unit], out
 
 OVERLAP_WEIGHT = AnswerParams().overlap_weight  # the generative support check weighs overlap alike
 
-__all__ = ["answer_extractive", "answer_scored", "refusal", "score_question", "score_units", "weighted_overlap",
+__all__ = ["answer_extractive", "answer_scored", "refusal", "score_question", "score_units",
            "REFUSAL", "OVERLAP_WEIGHT"]

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from assistant.extractive import answer_scored
 from assistant.models import Answer, Principal, RetrievalResult, Turn
-from assistant.scoring import AnswerParams, Scored
+from assistant.scoring import AnswerParams
 from assistant.service import Assistant
 from evals import metrics
 
@@ -41,7 +41,6 @@ class Prepared:
     query: str
     result: RetrievalResult
     retrieve_ms: float
-    scored: Scored | None = None
 
 
 @dataclass

@@ -29,7 +29,7 @@ import numpy as np
 from assistant.refusal import DIRECTION, FEATURES, features
 from assistant.scoring import PARAMS_FILE, UNIT_FEATURES, AnswerParams
 from evals import metrics, squad
-from evals.cases import Case, Prepared, answer, golden_cases, prepare
+from evals.cases import Case, answer, golden_cases, prepare
 from evals.corpora import DEFAULT_KEEP, SETS, open_corpus, reader
 
 GRID = {  # with the unit model in place only the composer's margins (in log-odds) are left to choose
@@ -206,7 +206,6 @@ def main(argv: list[str] | None = None) -> None:
             items.append((assistant, prepare(assistant, principal, case)))
         groups[name] = items
         print(f"{name}: {len(items)} tune cases retrieved", flush=True)
-    _cache_scores(groups)
     unit_model = fit_unit_model(groups, print)
     params, best = fit_composer(groups, unit_model, print)
     print("the hand-shaped unit score instead of the unit model:")
@@ -221,13 +220,6 @@ def main(argv: list[str] | None = None) -> None:
                             f"{best:.3f} with refusal off; threshold: max tune false refusal {MAX_FALSE_REFUSAL}")
     params.save(args.out)
     print(f"wrote {args.out} in {time.perf_counter() - started:.0f}s")
-
-
-def _cache_scores(groups: dict[str, list[tuple]]) -> None:
-    """Nothing to cache across parameter trials: unit scores depend on the weights being fitted."""
-    for items in groups.values():
-        for _, p in items:
-            p.scored = None
 
 
 if __name__ == "__main__":
