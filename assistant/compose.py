@@ -5,9 +5,10 @@ sentence sharing one word beat the list item that answered. So the composer star
 passages: it picks the passage that best answers (its best unit, its retrieval rank, its
 coverage of the question's focus terms), shows a verbatim window of it around the answer-bearing
 units (neighbours included, a list item with its list's intro) bounded to `answer_words`, and
-marks those units in bold. A second passage is added only when it comes from another document
-and scores nearly as well, each passage introduced by where it comes from, so lines of two
-sections are never run together as one statement. The full passage is one click away (the
+marks those units in bold. The runner-up passage is added only when it scores nearly as well
+(from another document, or, when `second_same_doc` is fitted on, another section of the same
+one), each passage introduced by where it comes from, so lines of two sections are never run
+together as one statement. The full passage is one click away (the
 citation opens the page at the quote).
 """
 
