@@ -63,8 +63,11 @@ class KeywordIndex:
                 counts.append(int(readable[indices[indptr[tid]:indptr[tid + 1]]].sum()))
         return min(counts) if counts else 0
 
-    def mask(self, audiences: tuple[str, ...], filters: Filters | None) -> np.ndarray:
-        keep = np.isin(self.columns["audience"], list(audiences))
+    def mask(self, audiences: tuple[str, ...], filters: Filters | None,
+             readable: np.ndarray | None = None) -> np.ndarray:
+        """Chunks the audiences may read that pass the filters; `readable` (this same call without
+        filters) saves recomputing the audience part when one question searches twice."""
+        keep = readable.copy() if readable is not None else np.isin(self.columns["audience"], list(audiences))
         for key in ("organisation", "doc_type", "doc_id"):
             wanted = getattr(filters, key, None) if filters else None
             if wanted:

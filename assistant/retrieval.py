@@ -116,22 +116,23 @@ class Retriever:
         keyword_index = self.kb.keyword  # one snapshot for the mask, the names and the BM25 search
         scope = [] if filters and filters.organisation else scope_for(
             query, self.organisation_names(keyword_index), principal.organisation)
+        readable = keyword_index.mask(principal.audiences, None) if keyword_index is not None else None
         evidence: list[Evidence] = []
         if scope:
             scoped = (filters or Filters()).model_copy(update={"organisation": scope})
-            evidence = self._search(query, vector, principal, scoped, top_k, mode, keyword_index)
+            evidence = self._search(query, vector, principal, scoped, top_k, mode, keyword_index, readable)
         if not evidence:
             scope = []
-            evidence = self._search(query, vector, principal, filters, top_k, mode, keyword_index)
-        readable = keyword_index.mask(principal.audiences, None) if keyword_index is not None else None
+            evidence = self._search(query, vector, principal, filters, top_k, mode, keyword_index, readable)
         return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000},
                                query_vector=vector, scope=scope, readable=readable)
 
     def _search(self, query: str, vector: np.ndarray, principal: Principal, filters: Filters | None,
-                top_k: int | None, mode: Mode, keyword_index: KeywordIndex | None) -> list[Evidence]:
+                top_k: int | None, mode: Mode, keyword_index: KeywordIndex | None,
+                readable: np.ndarray | None = None) -> list[Evidence]:
         top_k = top_k or self.settings.top_k
         retrievers, weights = [], []
-        mask = keyword_index.mask(principal.audiences, filters) if keyword_index is not None else None
+        mask = keyword_index.mask(principal.audiences, filters, readable) if keyword_index is not None else None
         if mask is not None and not mask.any():
             return []
         if mode in ("hybrid", "dense"):
