@@ -21,7 +21,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.knowledge import KnowledgeBase
-from assistant.models import Answer, Citation, Principal, Sentence
+from assistant.models import Answer, Citation, Filters, Principal, Sentence
 from assistant.tracker import chunk_id_for, readable_documents
 from assistant.units import terms
 from ingest.manifest import load_manifest
@@ -63,12 +63,11 @@ class ReviewRow(BaseModel):
     from_manifest: list[str] = Field(default_factory=list, description="Fields stated by sources.toml")
 
 
-class ReviewFilters(BaseModel):
+class ReviewFilters(Filters):
+    """The register's filters: the ask request's document `Filters` plus status and an as-of date."""
+
     model_config = ConfigDict(extra="forbid")
 
-    organisation: list[str] | None = None
-    doc_id: list[str] | None = None
-    doc_type: list[str] | None = None
     status: list[Status] | None = Field(None, description="Repeat for several")
     today: date | None = Field(None, description="Compute status as of this date (default: today)")
 

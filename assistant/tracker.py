@@ -91,14 +91,13 @@ class Commitment(BaseModel):
 CommitmentView = Commitment  # the name the first tracker used
 
 
-class CommitmentFilters(BaseModel):
-    """Every filter of the tracker; the API's query string, the tab's inputs and chat questions all map here."""
+class CommitmentFilters(Filters):
+    """Every filter of the tracker; the API's query string, the tab's inputs and chat questions all map here.
+
+    The document filters (organisation, doc_type, doc_id) are the ask request's own `Filters`."""
 
     model_config = ConfigDict(extra="forbid")
 
-    organisation: list[str] | None = None
-    doc_type: list[str] | None = None
-    doc_id: list[str] | None = None
     kind: list[Kind] | None = Field(None, description="Repeat for several kinds")
     year: int | None = Field(None, description="In force that year")
     year_from: int | None = Field(None, description="Years overlapping year_from..year_to")
