@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.models import Principal
 from tests.browser import (  # noqa: F401 - fixtures
     DONE, PHONE, ask, browser, open_tab, page, sign_in, source_titles, ui_settings, ui_url,
 )
@@ -77,21 +78,80 @@ def test_onboarding_sources_open_the_viewer_and_start_over_asks_first(page, assi
     page.wait_for_function("() => !document.querySelector('#ethos-onboarding-chat .ethos-answer')")
 
 
+def _open_row(page, table: str, row: int, column: int) -> str:
+    """Click a cell of a Dataframe row; returns that cell's text once the shared viewer shows a page for it."""
+    cell = page.locator(f"{table} .virtual-row").nth(row).locator(".body-cell").nth(column)
+    text = cell.inner_text().strip()
+    cell.click()
+    page.wait_for_selector("#ethos-viewer-panel.ethos-open #ethos-viewer .ethos-viewer")
+    page.wait_for_timeout(300)  # the scroll to the quote
+    return text
+
+
 @pytest.mark.browser
-def test_commitments_row_shows_its_quote_in_view(page) -> None:
+def test_commitments_rows_open_the_shared_viewer_with_the_quote_in_view(page) -> None:
     open_tab(page, "commitments")
     page.wait_for_function("() => (document.querySelector('#ethos-c-status')?.textContent || '').includes('commitments')")
     page.wait_for_selector("#ethos-commitments .virtual-row .body-cell")
-    rows = page.locator("#ethos-commitments .virtual-row")
-    rows.nth(min(rows.count() - 1, 3)).locator(".body-cell").nth(2).click()
-    mark = page.locator("#ethos-c-viewer mark")
-    mark.wait_for()
-    page.wait_for_timeout(300)
+    assert page.locator("#ethos-c-viewer").count() == 0  # no viewer of its own any more
+    rows = page.locator("#ethos-commitments .virtual-row").count()
+    quote = _open_row(page, "#ethos-commitments", min(rows - 1, 3), 2)
+    mark = page.locator(OPEN)
+    assert " ".join(mark.inner_text().split()) == " ".join(quote.split())  # the row's own words, highlighted
+    assert mark.evaluate(IN_VIEW)  # inside the panel's scroll box and on screen
+    assert _text(page, "#ethos-viewer .ethos-viewer-title").startswith("Commitment:")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+
+    again = _open_row(page, "#ethos-commitments", min(rows - 1, 3), 2)  # the same row again: no new value,
+    assert again == quote and page.locator(OPEN).evaluate(IN_VIEW)     # the panel still reopens on it
+    other = _open_row(page, "#ethos-commitments", 0, 0)  # any cell of a row opens that row's commitment
+    page.wait_for_function("q => document.querySelector('#ethos-viewer mark')?.textContent !== q", arg=quote)
+    assert page.locator(OPEN).evaluate(IN_VIEW) and other
+
+
+@pytest.fixture
+def reviewed_policy(assistant, tmp_path):
+    """A policy whose cover states its review dates, in the running app's index for one test."""
+    from tests.docgen import report_pdf_bytes
+
+    folder = tmp_path / "uireviews"
+    folder.mkdir()
+    (folder / "safeguarding-policy.pdf").write_bytes(report_pdf_bytes([
+        ("title", "Child Protection and Safeguarding Policy"), ("lines", REVIEW_COVER), ("page", None),
+        ("h1", "1. Introduction"), ("para", "Every member of staff knows how to raise a concern about a child."),
+    ]))
+    report = assistant.kb.ingest(folder, corpus="uireviews")
+    assert report.count("ingested") == 1, report
+    staff = Principal("staff", ("all", "staff"))
+    yield next(d.title for d in assistant.kb.documents(staff) if d.doc_id == "uireviews/safeguarding-policy.pdf")
+    assert assistant.kb.delete("uireviews/safeguarding-policy.pdf")
+
+
+REVIEW_COVER = ["DATE: October 2019", "DATE OF NEXT REVIEW: September 2020",
+                "TO BE REVIEWED BY: Learning and Well-being Committee"]
+
+
+@pytest.mark.browser
+def test_reviews_rows_open_their_cover_line_in_the_shared_viewer(reviewed_policy, page) -> None:
+    open_tab(page, "reviews")
+    page.wait_for_function("t => (document.querySelector('#ethos-reviews')?.textContent || '').includes(t)",
+                           arg=reviewed_policy)
+    titles = page.locator("#ethos-reviews .virtual-row").evaluate_all(
+        "rows => rows.map(r => r.querySelectorAll('.body-cell')[1]?.textContent.trim())")
+    row = titles.index(reviewed_policy)
+    _open_row(page, "#ethos-reviews", row, 0)
+    mark = page.locator(OPEN)
+    assert mark.inner_text() == "DATE OF NEXT REVIEW: September 2020"  # the line the date was read from
     assert mark.evaluate(IN_VIEW)
-    box = page.locator("#ethos-c-viewer .ethos-page-text")
-    inside = box.evaluate("""b => { const m = b.querySelector('mark').getBoundingClientRect();
-        const r = b.getBoundingClientRect(); return m.top >= r.top - 1 && m.top < r.bottom; }""")
-    assert inside  # scrolled to inside its own scroll box too
+    assert _text(page, "#ethos-viewer .ethos-viewer-title") == f"Next review: {reviewed_policy}"
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+
+    bare = next(i for i, t in enumerate(titles) if t != reviewed_policy)  # a demo document: no dates anywhere
+    _open_row(page, "#ethos-reviews", bare, 1)
+    assert "states no review dates" in _text(page, "#ethos-viewer .ethos-viewer-missing")
+    assert page.locator("#ethos-viewer mark").count() == 0
 
 
 @pytest.mark.browser

@@ -12,8 +12,9 @@ picker (organisations, documents), the user's saved conversations (`ui.conversat
 persona starters below. The Library tab lists the
 documents the role may read as a table that scrolls or turns into cards on a phone, with
 upload / remove / re-index for admins (messages beside each control, confirmation before any
-removal). One source viewer (`ui.viewer`), outside the tabs, opens every tab's sources: a side
-sheet on a desktop, a bottom sheet on a phone. Stable `ethos-*` element ids are part of the
+removal). One source viewer (`ui.viewer`), outside the tabs, opens every tab's sources (the Ask and
+Onboarding answers' markers and cards, the Commitments and Reviews rows): a side sheet on a desktop,
+a bottom sheet on a phone. Stable `ethos-*` element ids are part of the
 interface: the browser tests and any custom CSS rely on them.
 
 Every event is `api_visibility="private"`: the page's callbacks are not a second API.
@@ -39,7 +40,7 @@ from ui.chat import FOLLOWUPS, ChatHandlers
 from ui.conversations import ConversationStore, build_conversations
 from ui.library import META_HEADERS, LibraryHandlers
 from ui.style import CSS, HEAD, PAGE_JS, THEME
-from ui.viewer import SourceViewer, build_viewer
+from ui.viewer import SourceViewer, build_viewer, place_viewer
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
@@ -78,6 +79,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                                  container=False, placeholder="Access key (blank = default role)")
                 role = gr.HTML(role_badge, elem_id="ethos-role")
 
+        viewer = build_viewer(view_h, key)  # placed below the tabs; built first so their rows can open it
         with gr.Tabs(elem_id="ethos-tabs", overflow_behavior="wrap"):  # every tab reachable on a phone
             with gr.Tab("Ask", id="ask", elem_id="ethos-tab-ask"):
                 chat = gr.Chatbot(  # shown from the first question; starters fill an empty chat
@@ -146,13 +148,13 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                         re_yes = gr.Button("Yes, re-index", variant="stop", size="sm", elem_id="ethos-reindex-yes")
                         re_no = gr.Button("Cancel", size="sm", elem_id="ethos-reindex-no")
             with gr.Tab("Commitments", id="commitments", elem_id="ethos-tab-commitments"):
-                build_commitments_tab(assistant, settings, key)
+                build_commitments_tab(assistant, settings, key, viewer)
             with gr.Tab("Reviews", id="reviews", elem_id="ethos-tab-reviews"):
-                build_reviews_tab(assistant, settings, key)
+                build_reviews_tab(assistant, settings, key, viewer)
             with gr.Tab("Onboarding", id="onboarding", elem_id="ethos-tab-onboarding"):
                 build_onboarding_tab(assistant, settings, key)
 
-        viewer = build_viewer(view_h, key)  # one viewer for every tab's sources
+        place_viewer(viewer)  # one viewer for every tab's sources, outside the tabs
         turns = gr.State({})
         fb_target = gr.State(None)
         conv_id = gr.State(None)  # the saved conversation on screen

@@ -1,7 +1,7 @@
 """The Commitments tab: the tracker as a filterable table, a chart by year and theme, the source
-page of any row with its quote highlighted, and a CSV download.
+page of any row with its quote highlighted (in the page's one viewer, `ui.viewer`), and a CSV download.
 
-`build_commitments_tab(assistant, settings, key_box)` is called by `ui.app` inside a
+`build_commitments_tab(assistant, settings, key_box, viewer)` is called by `ui.app` inside a
 `gr.Tab`. Every callback resolves the typed-in key with `principal_for_key`, builds the
 tracker's one filter model (`CommitmentFilters`) from its inputs and reads through
 `assistant.tracker.list_commitments`, so the tab shows exactly what the same key gets from
@@ -26,12 +26,11 @@ from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
 from ui.handlers import TabHandlers
+from ui.viewer import ROWS_CLASS, wire_rows
 
 HEADERS = ["When", "Kind", "Commitment", "Owner", "Theme", "Source"]
 ANY = "Any"
 MAX_THEMES_IN_CHART = 6
-VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Select a row to read the page it comes from, with the '
-                "commitment highlighted.</div>")
 
 
 def when(c: CommitmentView) -> str:
@@ -128,25 +127,30 @@ class CommitmentsHandlers(TabHandlers):
         return self.view_row(ids, key, int(row))
 
     def view_row(self, ids: list[str], key: str, row: int) -> str:
+        """The shared viewer's HTML for row `row` (the page, commitment marked), or a message in the viewer."""
         if not 0 <= row < len(ids or []):
-            return VIEWER_EMPTY
+            return render.VIEWER_EMPTY
         try:
             principal = self.principal(key)
         except AuthError as exc:
-            return render.error_html(str(exc))
+            return render.viewer_error_html(str(exc))
         found = [c for c in list_commitments(self.assistant.kb, principal) if c.id == ids[row]]
         if not found:
-            return render.error_html("That commitment is no longer available to you (the document may have "
-                                     "been removed). Refresh the table.")
+            return render.viewer_error_html("That commitment is no longer available to you (the document may "
+                                            "have been removed). Refresh the table.")
         c = found[0]
-        return render.viewer_html(citation_of(c), self.assistant.kb.page(c.doc_id, c.page, principal))
+        return render.viewer_html(citation_of(c), self.assistant.kb.page(c.doc_id, c.page, principal),
+                                  label="Commitment")
 
 
-def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.Textbox) -> CommitmentsHandlers:
-    """Lay out the tab in the current Blocks context and wire it; returns its handlers (for tests)."""
+def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.Textbox,
+                          viewer: gr.HTML | None = None) -> CommitmentsHandlers:
+    """Lay out the tab in the current Blocks context and wire it; returns its handlers (for tests).
+
+    A selected row opens in `viewer`, the page's one source viewer (`ui.viewer`)."""
     h = CommitmentsHandlers(assistant, settings)
     gr.Markdown("What the documents promise, target or schedule — each row is quoted verbatim from its "
-                "source. Filters combine; select a row to read it in context.", elem_id="ethos-commitments-intro")
+                "source. Filters combine; select a row to read it on its page.", elem_id="ethos-commitments-intro")
     with gr.Row(elem_id="ethos-commitments-filters"):
         organisation = gr.Dropdown([ANY], value=ANY, label="Organisation", elem_id="ethos-c-org", scale=2)
         year = gr.Dropdown([ANY], value=ANY, label="In force in year", elem_id="ethos-c-year", scale=1)
@@ -159,17 +163,16 @@ def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             table = gr.Dataframe(headers=HEADERS, label="Commitments", elem_id="ethos-commitments",
-                                 interactive=False, wrap=True, max_height=640,
+                                 interactive=False, wrap=True, max_height=640, elem_classes=[ROWS_CLASS],
                                  column_widths=["10%", "8%", "40%", "12%", "11%", "19%"])
             download = gr.DownloadButton("Download CSV", elem_id="ethos-c-csv", size="sm")
         with gr.Column(scale=2, min_width=300):
             plot = gr.Plot(label="By year and theme", show_label=False, elem_id="ethos-c-chart", format="png")
-            viewer = gr.HTML(VIEWER_EMPTY, elem_id="ethos-c-viewer", label="Source")
     ids = gr.State([])
     # triggers=None: on page load and whenever an input changes (the key box too)
     gr.on(triggers=None, fn=h.choices, inputs=[key_box], outputs=[organisation, year, theme, due_by],
           trigger_mode="always_last")
     gr.on(triggers=None, fn=h.table, inputs=[key_box, organisation, year, theme, owner, q, kinds, due_by],
           outputs=[table, ids, plot, status, download], trigger_mode="always_last", show_progress="minimal")
-    table.select(h.view, [ids, key_box], viewer)
+    wire_rows(table, h.view, [ids, key_box], viewer)
     return h

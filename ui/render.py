@@ -245,11 +245,24 @@ VIEWER_EMPTY = ('<div class="ethos-viewer-empty">Choose a source, or a [n] marke
 _CLOSE = '<button type="button" class="ethos-viewer-close" aria-label="Close the source">✕ Close</button>'
 
 
-def viewer_html(c: Citation, page: Page | None) -> str:
-    """The cited page with the quote marked at the citation's exact offsets."""
-    where = " · ".join(p for p in (esc(c.organisation), esc(c.section), f"page {c.page}") if p)
-    head = (f'<div class="ethos-viewer-head"><h2 class="ethos-viewer-title" tabindex="-1">[{c.n}] {esc(c.title)}</h2>'
+def _viewer_head(title: str, where: str) -> str:
+    return (f'<div class="ethos-viewer-head"><h2 class="ethos-viewer-title" tabindex="-1">{title}</h2>'
             f'{_CLOSE}<div class="ethos-viewer-where">{where}</div></div>')
+
+
+def viewer_error_html(message: str, title: str = "Source") -> str:
+    """A message in the viewer itself (it opens, says why, and closes like any page)."""
+    return (f'<div class="ethos-viewer" role="region" aria-label="Source">{_viewer_head(esc(title), "")}'
+            f'<p class="ethos-viewer-missing" role="alert">{esc(message)}</p></div>')
+
+
+def viewer_html(c: Citation, page: Page | None, label: str | None = None) -> str:
+    """The cited page with the quote marked at the citation's exact offsets.
+
+    `label` replaces the "[n]" before the title (a table row has no marker number: "Commitment",
+    "Next review")."""
+    where = " · ".join(p for p in (esc(c.organisation), esc(c.section), f"page {c.page}") if p)
+    head = _viewer_head(f"{esc(label) + ':' if label else f'[{c.n}]'} {esc(c.title)}", where)
     if page is None:
         return (f'<div class="ethos-viewer" role="region" aria-label="Source">{head}<p class="ethos-viewer-missing" '
                 'role="alert">This page is not available to your role (or the document was removed).</p></div>')

@@ -114,7 +114,6 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #43
 .ethos-viewer-where { flex: 1 0 100%; font-size: .85rem; color: #4b5563; margin-bottom: 8px; }
 .ethos-page-text { white-space: pre-wrap; overflow-wrap: break-word; font-size: .9rem; line-height: 1.5;
   border-top: 1px solid var(--border-color-primary); padding-top: 8px; margin-top: 4px; }
-#ethos-c-viewer .ethos-page-text { max-height: 60vh; overflow-y: auto; }
 .ethos-page-text mark { background: #fde68a; color: #111; padding: 1px 0; border-radius: 2px;
   box-shadow: 0 0 0 2px #fde68a; }
 .ethos-viewer-missing { color: #b42318; }

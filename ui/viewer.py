@@ -6,13 +6,18 @@ reader's access with `KnowledgeBase.page` (a forged token shows nothing the role
 read anyway) and returns the page with the quote marked. The page-side script (`VIEWER_JS`,
 the viewer's `js_on_load`) listens for clicks on any marker in the document, opens the panel
 — a side sheet on a desktop, a bottom sheet on a phone — moves focus to its title, scrolls the
-quote into view, and gives focus back to the marker on Close or Escape. The same script
-scrolls to the highlighted quote in any other viewer on the page (the Commitments tab's).
+quote into view, and gives focus back to the marker on Close or Escape.
+
+Tables open it too: `wire_rows` sends a row's page (Commitments: the commitment; Reviews: the
+cover line its review date was read from) into the same viewer, then `REOPEN_JS` opens the
+panel and scrolls to the quote, even when the row chosen is the one already shown.
 """
 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -27,6 +32,8 @@ window.__ethosViewer = trigger;
 if (!window.__ethosViewerWired) {
   window.__ethosViewerWired = true;
   document.addEventListener('click', (e) => {
+    const row = e.target.closest && e.target.closest('.ethos-opens-viewer td, .ethos-opens-viewer .body-cell');
+    if (row) { window.__ethosOpener = row; window.__ethosShown = null; return; }  // the server fills the viewer
     const el = e.target.closest && e.target.closest('.ethos-source, .ethos-cite');
     if (el) {
       const m = (el.getAttribute('class') || '').match(/ethos-ref-([A-Za-z0-9_-]+)/);
@@ -60,7 +67,7 @@ if (!window.__ethosViewerWired) {
     const back = window.__ethosOpener;
     if (back && back.isConnected) back.focus({preventScroll: true});
   };
-  // any viewer on the page (this one, the Commitments tab's): bring a newly shown quote into view
+  // bring a newly shown quote into view, wherever the page text sits
   const seen = new WeakSet();
   new MutationObserver(() => {
     for (const mark of document.querySelectorAll('.ethos-page-text mark')) {
@@ -88,6 +95,12 @@ watch('value', show);
 """
 
 
+# After a table row's page is sent to the viewer: open the panel on it (a re-chosen row leaves the
+# viewer's value unchanged, so the value watcher alone would not reopen a closed panel).
+ROWS_CLASS = "ethos-opens-viewer"
+REOPEN_JS = "() => { window.__ethosShown = null; if (window.__ethosReopen) window.__ethosReopen(); }"
+
+
 class SourceViewer(TabHandlers):
     def open(self, key: str, evt: gr.SelectData) -> str:
         return self.open_token(str(evt.index), key)
@@ -100,7 +113,7 @@ class SourceViewer(TabHandlers):
         try:
             principal = self.principal(key)
         except AuthError as exc:
-            return render.error_html(f"{exc}. Check the access key at the top of the page.")
+            return render.viewer_error_html(f"{exc}. Check the access key at the top of the page.")
         doc = self.kb.document(ref["doc_id"], principal)
         page = self.kb.page(ref["doc_id"], ref["page"], principal) if doc else None
         quote = page.text[ref["start"]:ref["end"]] if page else ""
@@ -114,8 +127,24 @@ class SourceViewer(TabHandlers):
 
 
 def build_viewer(handlers: SourceViewer, key_box: gr.Textbox) -> gr.HTML:
-    """The panel, placed once outside the tabs; wired to open whatever marker the script reports."""
-    with gr.Column(elem_id="ethos-viewer-panel"):
-        viewer = gr.HTML(render.VIEWER_EMPTY, elem_id="ethos-viewer", js_on_load=VIEWER_JS, label="Source")
+    """The viewer, wired to open whatever marker the script reports. Not yet on the page, so tabs
+    built before it can send rows to it (`wire_rows`); `place_viewer` puts it in once, outside the tabs."""
+    viewer = gr.HTML(render.VIEWER_EMPTY, elem_id="ethos-viewer", js_on_load=VIEWER_JS, label="Source", render=False)
     viewer.select(handlers.open, [key_box], viewer, api_visibility="private")
     return viewer
+
+
+def place_viewer(viewer: gr.HTML) -> None:
+    """The panel (a side or bottom sheet, by CSS), in the current layout context."""
+    with gr.Column(elem_id="ethos-viewer-panel"):
+        viewer.render()
+
+
+def wire_rows(table: gr.Dataframe, fn: Callable[..., str], inputs: list[Any], viewer: gr.HTML | None) -> None:
+    """Selecting a table row shows `fn`'s page in the shared viewer, opened and scrolled to the quote.
+
+    Give the table the `ROWS_CLASS` class: the script then gives focus back to the row's cell on Close."""
+    if viewer is None:  # a tab built on its own (tests): nothing to open
+        return
+    table.select(fn, inputs, viewer, api_visibility="private").then(None, None, None, js=REOPEN_JS,
+                                                                   api_visibility="private")
