@@ -1,0 +1,218 @@
+"""The keyword index's rows on disk (one SQLite file per data dir) and its sync with Chroma.
+
+Chroma is the source of truth for chunks; the keyword index is derived from it, and each
+process keeps its own (no file is shared by two servers over one `chroma run`). The SQLite
+file holds every chunk's filter fields and stemmed tokens, so a restart reloads the index
+without re-reading or re-tokenising Chroma. It is brought in line with Chroma by diffs:
+
+- the writer's own changes (`apply`): the chunks just written and the documents just replaced
+  or deleted, one transaction of those rows only;
+- anything else (`sync`, on start-up and when another process changed Chroma): chunk ids
+  compared with Chroma's, per audience, so a chunk whose audience changed under the same id is
+  re-read too; only the differing chunks are fetched.
+
+A file that is unreadable, of another format or tokenizer, is deleted and rebuilt from Chroma
+(the only full read). SQLite's transactions make a kill at any moment leave the old rows or the
+new ones, and the next sync repairs any difference with Chroma.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from llama_index.core.schema import BaseNode, MetadataMode
+from llama_index.core.vector_stores.utils import metadata_dict_to_node
+
+from ingest.keyword_index import SIGNATURE, KeywordIndex, KeywordRow, Tokenizer
+
+FORMAT = "1"
+FILE = "keyword.sqlite3"
+PAGE = 5000  # Chroma reads in pages: one unbounded `get` fails past SQLite's variable limit
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS chunks (
+    node_id TEXT PRIMARY KEY, doc_id TEXT NOT NULL, audience TEXT NOT NULL, organisation TEXT NOT NULL,
+    doc_type TEXT NOT NULL, page INTEGER NOT NULL, start INTEGER NOT NULL, "end" INTEGER NOT NULL,
+    tokens TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
+"""
+_COLS = "node_id, doc_id, audience, organisation, doc_type, page, start, \"end\", tokens"
+
+
+def keyword_path(settings: Any) -> Path:
+    """Where a data dir keeps its keyword rows (one file per data dir, never shared by two servers)."""
+    return Path(settings.data_dir) / FILE
+
+
+def node_rows(nodes: Sequence[BaseNode], tokenizer: Tokenizer) -> list[KeywordRow]:
+    """Keyword rows of nodes: the text BM25 always indexed (the embedded "context" line and the
+    chunk) and the fields masks and citations need."""
+    texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
+    out = []
+    for node, tokens in zip(nodes, tokenizer(texts)):
+        m = node.metadata
+        out.append(KeywordRow(node.node_id, str(m.get("doc_id") or node.ref_doc_id or ""), str(m.get("audience", "")),
+                              str(m.get("organisation", "")), str(m.get("doc_type", "")), int(m.get("page", 0) or 0),
+                              int(m.get("start", 0) or 0), int(m.get("end", 0) or 0), tuple(tokens)))
+    return out
+
+
+def chroma_ids(collection: Any, where: dict | None = None) -> set[str]:
+    ids: set[str] = set()
+    offset = 0
+    while True:
+        batch = collection.get(include=[], where=where, limit=PAGE, offset=offset)["ids"]
+        ids.update(batch)
+        if len(batch) < PAGE:
+            return ids
+        offset += PAGE
+
+
+def chroma_nodes(collection: Any, ids: Sequence[str] | None = None) -> Iterator[list[BaseNode]]:
+    """Chunks from Chroma as nodes, in pages: all of them, or those with these ids."""
+    def page(got: dict) -> list[BaseNode]:
+        nodes = []
+        for meta, text in zip(got["metadatas"], got["documents"]):
+            node = metadata_dict_to_node(meta)
+            node.set_content(text or "")
+            nodes.append(node)
+        return nodes
+
+    if ids is not None:
+        ids = list(ids)
+        for i in range(0, len(ids), PAGE):
+            yield page(collection.get(ids=ids[i:i + PAGE], include=["metadatas", "documents"]))
+        return
+    offset = 0
+    while True:
+        got = collection.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
+        yield page(got)
+        if len(got["ids"]) < PAGE:
+            return
+        offset += PAGE
+
+
+class KeywordStore:
+    """Owns one process's keyword index: `index` is the current snapshot (swap-only)."""
+
+    def __init__(self, path: Path, tokenizer: Tokenizer | None = None) -> None:
+        self.path = path
+        self.tokenizer = tokenizer or Tokenizer()
+        self.index: KeywordIndex = KeywordIndex.build([])
+        self.rebuilt = False  # set when the last `open` had to rebuild from all of Chroma
+        self._lock = threading.RLock()  # one change at a time within the process
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def open(self, collection: Any) -> KeywordIndex:
+        """Load the persisted rows, then sync with Chroma by diff."""
+        with self._lock:
+            self.load_or_rebuild(collection)
+            return self.sync(collection)
+
+    def load_or_rebuild(self, collection: Any) -> KeywordIndex:
+        """The persisted rows as an index; a missing, corrupt or foreign file is rebuilt from Chroma."""
+        with self._lock:
+            self.rebuilt = False
+            try:
+                rows = self._load()
+            except (sqlite3.DatabaseError, ValueError, KeyError, IndexError):
+                rows = None
+            if rows is None:
+                return self.rebuild(collection)
+            self.index = KeywordIndex.build(rows)
+            return self.index
+
+    def rebuild(self, collection: Any) -> KeywordIndex:
+        """Everything from Chroma into a fresh file: first start, or a file that cannot be used."""
+        with self._lock:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+            rows: list[KeywordRow] = []
+            with self._db() as db:
+                for nodes in chroma_nodes(collection):
+                    batch = node_rows(nodes, self.tokenizer)
+                    self._write(db, batch, [])
+                    rows.extend(batch)
+            self.index = KeywordIndex.build(rows)
+            self.rebuilt = True
+            return self.index
+
+    # -- changes --------------------------------------------------------------------------
+    def apply(self, nodes: Sequence[BaseNode] = (), removed_docs: Iterable[str] = ()) -> KeywordIndex:
+        """The writer's own change: documents replaced or deleted, chunks added (only these rows
+        are written; nothing else is read)."""
+        return self.apply_rows(node_rows(nodes, self.tokenizer), removed_docs=removed_docs)
+
+    def apply_rows(self, rows: Sequence[KeywordRow], removed: Iterable[str] = (),
+                   removed_docs: Iterable[str] = ()) -> KeywordIndex:
+        removed, removed_docs = list(removed), list(removed_docs)
+        with self._lock:
+            with self._db() as db:
+                if removed_docs:
+                    db.executemany("DELETE FROM chunks WHERE doc_id = ?", [(d,) for d in removed_docs])
+                self._write(db, rows, removed)
+            self.index = self.index.with_changes(rows, removed, removed_docs)
+            return self.index
+
+    def sync(self, collection: Any) -> KeywordIndex:
+        """Bring the index in line with Chroma, reading only chunk ids and the chunks that differ.
+
+        Ids are compared per audience value, so a chunk re-written under the same id with another
+        audience (a manifest change) is re-read: the audience is what keeps a chunk from a role.
+        """
+        with self._lock:
+            index = self.index
+            theirs = chroma_ids(collection)
+            ours = index.node_ids()
+            changed = theirs - ours
+            for audience in set(index.columns["audience"][index.alive].tolist()):
+                mine = set(index.columns["node_id"][index.alive & (index.columns["audience"] == audience)].tolist())
+                changed |= mine.symmetric_difference(chroma_ids(collection, {"audience": audience})) & theirs
+            removed = ours - theirs
+            if not changed and not removed:
+                return index
+            rows: list[KeywordRow] = []
+            for nodes in chroma_nodes(collection, sorted(changed)):
+                rows.extend(node_rows(nodes, self.tokenizer))
+            return self.apply_rows(rows, removed=sorted(removed | (changed - {r.node_id for r in rows})))
+
+    # -- file -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            db.executescript(_SCHEMA)
+            with db:  # one transaction: all of this change or none of it
+                db.execute("INSERT OR IGNORE INTO meta VALUES ('format', ?), ('tokenizer', ?)", (FORMAT, SIGNATURE))
+                yield db
+        finally:
+            db.close()
+
+    @staticmethod
+    def _write(db: sqlite3.Connection, rows: Sequence[KeywordRow], removed: Sequence[str]) -> None:
+        db.executemany("DELETE FROM chunks WHERE node_id = ?", [(i,) for i in removed])
+        db.executemany(f"INSERT OR REPLACE INTO chunks ({_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       [(r.node_id, r.doc_id, r.audience, r.organisation, r.doc_type, r.page, r.start, r.end,
+                         " ".join(r.tokens)) for r in rows])
+
+    def _load(self) -> list[KeywordRow] | None:
+        """The persisted rows; None when there is no usable file (missing, corrupt, other format)."""
+        if not self.path.exists():
+            return None
+        db = sqlite3.connect(self.path, timeout=60)
+        try:
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                return None
+            meta = dict(db.execute("SELECT key, value FROM meta"))
+            if meta.get("format") != FORMAT or meta.get("tokenizer") != SIGNATURE:
+                return None
+            return [KeywordRow(*r[:8], tuple(r[8].split())) for r in db.execute(f"SELECT {_COLS} FROM chunks")]
+        finally:
+            db.close()
