@@ -64,14 +64,43 @@ def golden(
     data_dir: Annotated[Path, typer.Option(help="Project data dir (where an installed mpnet lives)")] = ROOT / "data",
     answers_all_modes: Annotated[bool, typer.Option(help="Also answer with BM25-only and dense-only retrieval")] = True,
     torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 0,
+    mode: Annotated[str, typer.Option(help="extractive | generative (a real LLM beside extractive)")] = "extractive",
+    half: Annotated[str, typer.Option(help="generative: test | tune | all")] = "test",
+    limit: Annotated[int, typer.Option(help="generative: at most this many cases per set (0 = all)")] = 0,
+    only: Annotated[str, typer.Option(help="generative: comma-separated case ids")] = "",
+    gguf: Annotated[Path | None, typer.Option(help="generative: a local GGUF (ETHOS_LLM_GGUF_PATH)")] = None,
+    llm_base_url: Annotated[str | None, typer.Option(help="generative: an OpenAI-compatible server")] = None,
+    items: Annotated[Path, typer.Option(help="generative: per-answer JSON lines")] = ROOT / "data" / "eval-generative" / "items.jsonl",
+    keep: Annotated[Path, typer.Option(help="generative: indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
+    resume: Annotated[bool, typer.Option(help="generative: keep --items and answer only what is missing")] = False,
+    budget_min: Annotated[float, typer.Option(help="generative: start no case after this many minutes (0 = none)")] = 0,
+    report_only: Annotated[bool, typer.Option(help="generative: only rewrite the report from --items")] = False,
 ) -> None:
-    """Golden questions through fresh indexes: retrieval, answers, citations, refusals, latency."""
-    from evals.golden_report import run
+    """Golden questions through fresh indexes: retrieval, answers, citations, refusals, latency.
 
-    _threads(torch_threads)
+    `--mode generative` answers the chosen half (test by default) with the configured LLM and
+    extractively in the same run, and writes generative.md (see evals/generative_run.py)."""
+    if mode not in ("extractive", "generative"):
+        raise typer.BadParameter("--mode must be extractive or generative")
     sets = ["demo", "realdocs"] if set_ == "all" else [set_]
     if any(s not in ("demo", "realdocs") for s in sets):
         raise typer.BadParameter("--set must be demo, realdocs or all")
+    _threads(torch_threads)
+    if mode == "generative":
+        from evals.generative_report import main as generative_main
+
+        if half not in ("test", "tune", "all"):
+            raise typer.BadParameter("--half must be test, tune or all")
+        llm = {"llm_base_url": llm_base_url, "llm_gguf_path": gguf}
+        if not report_only and not (gguf or llm_base_url):
+            raise typer.BadParameter("--mode generative needs --gguf PATH or --llm-base-url URL")
+        report = generative_main(sets, half, limit or None, items, keep, out, llm, resume=resume,
+                                 budget_s=budget_min * 60 or None, ids=[i for i in only.split(",") if i],
+                                 report_only=report_only, log=_log)
+        console.print(f"Report: {report}")
+        return
+    from evals.golden_report import run
+
     tables = run(sets, out, data_dir, answers_all_modes=answers_all_modes, log=_log)
     for title, rows in tables:
         _print(title, rows)

@@ -119,15 +119,21 @@ class AnswerScore:
 
 def score_answer(item: Item, answer: Answer, kb: KnowledgeBase, principal: Principal, ms: float) -> AnswerScore:
     """Phrase containment over answer text + quotes (a refusal contains nothing); citation checks."""
-    verbatim = 0
-    for c in answer.citations:
-        page = kb.page(c.doc_id, c.page, principal)
-        verbatim += page is not None and page.text[c.start : c.end] == c.quote
+    verbatim = verbatim_citations(answer, kb, principal)
     answered = not answer.refused and not item.unanswerable
     text = answer.answer + "\n" + "\n".join(c.quote for c in answer.citations)
     containment = float("nan") if item.unanswerable else (metrics.phrase_containment(item.phrases, text) if answered else 0.0)
     on_gold = sum((c.doc_id, c.page) in item.gold_pages for c in answer.citations) if answered else 0
     return AnswerScore(answer.refused, containment, len(answer.citations), verbatim, on_gold, ms, answer)
+
+
+def verbatim_citations(answer: Answer, kb: KnowledgeBase, principal: Principal) -> int:
+    """How many of the answer's citations quote their source page exactly (page.text[start:end])."""
+    verbatim = 0
+    for c in answer.citations:
+        page = kb.page(c.doc_id, c.page, principal)
+        verbatim += page is not None and page.text[c.start : c.end] == c.quote
+    return verbatim
 
 
 @dataclass
