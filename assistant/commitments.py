@@ -7,8 +7,13 @@ merged with the request's own filters and run with the request's principal, so t
 count in the answer is the count the tab shows for those filters. The answer says that
 count, groups rows by organisation and document, shows at most a screenful, names the
 rest ("N more — open the Commitments tab"), and answers the owner part explicitly,
-including how many rows have no owner stated. With an LLM the lead sentence may be
-phrased by it; the rows and counts always come from the tracker.
+including how many rows have no owner stated. Minutes' actions and decisions are answered
+the same way: "about the SIP" is the tab's Search (expanded by the committed vocabulary),
+"for the head" its Owner (matched by post: HT, Head Teacher, or the headteacher's name by the
+minutes' roster), "still open" its Status (from later minutes' action logs; see
+assistant/tracker_match.py). With an LLM the lead sentence may be phrased by it, after the
+same figures check as other generative sentences (assistant/tracker_summary.py); the rows and
+counts always come from the tracker.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from assistant.knowledge import KnowledgeBase
 from assistant.models import Answer, Citation, Filters, Principal, Sentence
 from assistant.tracker import (CSV_COLUMNS, Commitment, CommitmentFilters, CommitmentView, all_commitments,  # noqa: F401
                                chunk_id_for, list_commitments, to_csv)
+from assistant.tracker_summary import summary_from_llm
 from assistant.units import terms
 
 log = logging.getLogger(__name__)
@@ -40,14 +46,19 @@ _WEAK = re.compile(r"\b(?:targets?|deadlines?|milestones?|timelines?|aims?|goals
 _OURS = re.compile(r"\b(?:our|we|us|the\s+trust'?s?|(?:by|before|until)\s+20\d\d)\b", re.I)
 _YEAR_Q = re.compile(r"\b(by|before|until|in|for|during|from|after)\s+(?:the\s+end\s+of\s+)?(20\d\d)\b", re.I)
 _OWNER_Q = re.compile(r"\b(?:who\s+(?:owns|leads|is\s+responsible|does|will)|owners?|responsib\w+|accountable)\b", re.I)
-_FOR_OWNER = re.compile(r"\b(?:open\s+)?for\s+the\s+(head(?:teacher)?|clerk|chair|senco|sendco|dsl|ceo)\b", re.I)
+_FOR_OWNER = re.compile(r"\b(?:for|by|on|with)\s+(?:the\s+)?(deputy\s+head(?:\s*teacher)?|head(?:\s*teacher)?(?!\s+of\b)|HT|DHT"
+                        r"|clerk|(?:vice[\s-])?chair|senco|sendco|dsl|ceo|cfo|sbm)\b", re.I)
+_OPEN_Q = re.compile(r"\b(?:still\s+open|open|outstanding|not\s+(?:yet\s+)?(?:done|completed?)|pending|in\s+progress)\b", re.I)
+_DONE_Q = re.compile(r"\b(?:completed?|done|finished|closed)\b", re.I)
 #: Stemmed words that frame a commitments question; what is left is its topic (the tab's Search).
 _FRAME_WORDS = {"commit", "pledg", "promis", "target", "deadlin", "mileston", "timelin", "due", "trust", "school", "plan",
                 "achiev", "deliv", "aim", "list", "made", "make", "year", "done", "gone", "need", "everi", "everyth",
                 "current", "still", "outstand", "main", "key", "upcom", "own", "owner", "lead", "respons", "accountabl",
                 "goal", "object", "agre", "decid", "decis", "board", "governor", "fgb", "action", "open", "point",
                 "head", "headteach", "clerk", "chair", "resolv", "record", "document", "say", "tell", "give", "show",
-                "whole", "doe", "will", "want", "hope", "recent", "last", "next", "meet", "minut", "aimin", "promise"}
+                "whole", "doe", "will", "want", "hope", "recent", "last", "next", "meet", "minut", "aimin", "promise",
+                "ht", "dht", "deputi", "senco", "sendco", "dsl", "ceo", "cfo", "sbm", "vice", "complet", "finish",
+                "close", "pend", "progress", "status"}
 
 
 def is_commitment_question(question: str) -> bool:
@@ -74,7 +85,12 @@ def question_filters(question: str, filters: Filters | None = None) -> tuple[Com
     else:
         more["kind"] = ["pledge", "target"]
     if m := _FOR_OWNER.search(question):
-        more["owner"] = m.group(1)
+        more["owner"] = " ".join(m.group(1).split())
+    if "action" in more["kind"]:
+        if _OPEN_Q.search(question):
+            more["status"] = ["open"]
+        elif _DONE_Q.search(question):
+            more["status"] = ["done"]
     topic = [w for w in re.findall(r"[A-Za-z][\w&-]*", _YEAR_Q.sub(" ", question))
              if (t := terms(w)) and not (t & _FRAME_WORDS) and not w.isdigit()]
     if topic:
@@ -132,6 +148,45 @@ def _fair_share(rows: list[Commitment], limit: int) -> list[Commitment]:
     return [c for c in rows if c.id in keep]
 
 
+_MINUTES_KINDS = {"action", "decision"}
+
+
+def _lead(f: CommitmentFilters, rows: list[Commitment]) -> str:
+    """The count first (the tab's count for the same filters), then what it counts."""
+    docs = len({c.doc_id for c in rows})
+    status = f"{' or '.join(f.status)} " if f.status else ""
+    what = _kinds_phrase(f.kind)
+    if f.status and f.kind == ["action"]:
+        what = f"{status}actions"
+    owner = f" for the {f.owner}" if f.owner and f.owner != "not stated" else ""
+    topic = f" about “{f.q}”" if f.q else ""
+    where = "minutes" if f.kind and set(f.kind) <= _MINUTES_KINDS else "documents"
+    split = ""
+    if f.kind and len(f.kind) > 1 and set(f.kind) <= _MINUTES_KINDS:
+        by = Counter(c.kind for c in rows)
+        split = " (" + ", ".join(_plural(by[k], k) for k in f.kind) + ")"
+    return (f"The {where} you can read record {len(rows)} {what}{owner}{topic}{_scope(f)}{split}, in "
+            f"{_plural(docs, 'document')} — the Commitments tab shows the same {len(rows)} with {f.describe()}.")
+
+
+def _status_part(c: Commitment) -> str:
+    if c.kind != "action" or not c.status:
+        return ""
+    if c.status == "unknown":
+        return " · status: unknown (later minutes do not mention it)"
+    if c.status_text and c.status_id != c.id:
+        return f" · status: {c.status} — recorded at the meeting of {c.status_meeting}: “{c.status_text}”"
+    if c.status == "open":
+        return " · status: open (no later minutes record it as done)"
+    return " · status: done"
+
+
+def _citation(kb: KnowledgeBase, n: int, c: Commitment) -> Citation:
+    return Citation(n=n, doc_id=c.doc_id, title=c.title, organisation=c.organisation, section=c.section, page=c.page,
+                    quote=c.text, start=c.start, end=c.end, chunk_id=chunk_id_for(kb, c.doc_id, c.page, c.start),
+                    score=1.0)
+
+
 def answer_from_tracker(question: str, kb: KnowledgeBase, principal: Principal, filters: Filters | None = None,
                         llm: Any = None) -> Answer | None:
     """The tracker's answer to a commitments question, or None when no row matches (retrieval then tries)."""
@@ -139,53 +194,55 @@ def answer_from_tracker(question: str, kb: KnowledgeBase, principal: Principal, 
     rows = list_commitments(kb, principal, f)
     if not rows:
         return None
-    docs = len({c.doc_id for c in rows})
-    lead = (f"The documents you can read record {len(rows)} {_kinds_phrase(f.kind)}"
-            f"{_scope(f)}, in {_plural(docs, 'document')} — the Commitments tab shows the same {len(rows)} with "
-            f"{f.describe()}.")
-    lines = [lead]
+    lines = [_lead(f, rows)]
     if asks_owner or any(c.owner for c in rows):
         lines.append(_owners_line(rows))
     shown = _fair_share(rows, MAX_SHOWN)
     citations, sentences, group = [], [], None
-    for n, c in enumerate(shown, start=1):
+    for c in shown:
         if (c.organisation, c.title) != group:
             group = (c.organisation, c.title)
             count = sum(1 for r in rows if r.doc_id == c.doc_id)
             lines.append(f"\n{c.organisation} — {c.title} ({count}):")
-        citations.append(Citation(n=n, doc_id=c.doc_id, title=c.title, organisation=c.organisation, section=c.section,
-                                  page=c.page, quote=c.text, start=c.start, end=c.end, chunk_id=chunk_id_for(kb, c.doc_id, c.page, c.start),
-                                  score=1.0))
+        citations.append(_citation(kb, len(citations) + 1, c))
+        marks = [len(citations)]
+        evidence = c.status_evidence  # a later meeting's action-log entry: cited beside the action
+        if evidence is not None and evidence.id != c.id:
+            citations.append(_citation(kb, len(citations) + 1, evidence))
+            marks.append(len(citations))
         when = f" — {c.when}" if c.when else ""
         met = f" (meeting {c.meeting_date})" if c.meeting_date else ""
-        lines.append(f"- {c.text}{when}{met} · owner: {c.owner_label} [{n}]")
-        sentences.append(Sentence(text=c.text, citations=[n]))
+        refs = "".join(f"[{n}]" for n in marks)
+        lines.append(f"- {c.text}{when}{met} · owner: {c.owner_label}{_status_part(c)} {refs}")
+        sentences.append(Sentence(text=c.text, citations=marks))
     if len(rows) > len(shown):
         lines.append(f"\n{len(rows) - len(shown)} more — open the Commitments tab ({f.describe()}) or download its CSV.")
-    if f.kind and "action" in f.kind and re.search(r"\b(?:still\s+)?(?:open|outstanding)\b", question, re.I):
-        lines.append("The minutes record these actions; whether each has since been done is not recorded in them.")
+    if f.status:
+        others = list_commitments(kb, principal, f.model_copy(update={"status": None}))
+        rest = Counter(c.status for c in others if c.status not in f.status)
+        if rest:
+            lines.append("Not counted above: " + ", ".join(f"{_plural(n, 'action')} {s}" for s, n in sorted(rest.items()))
+                         + " (open: no later minutes record it as done; unknown: later minutes do not mention it).")
     if f.kind == ["pledge", "target"]:
         milestones = list_commitments(kb, principal, f.model_copy(update={"kind": ["milestone"]}))
         if milestones:
             lines.append(f"Not counted above: {_plural(len(milestones), 'timeline milestone')}{_scope(f)} "
                          "(steps in making the plan; Kind: milestone in the tab).")
     answer = Answer(answer="\n".join(lines), citations=citations, sentences=sentences)
-    if llm is not None and (summary := _summary_from_llm(llm, question, answer.answer)):
+    if llm is not None and (summary := summary_from_llm(llm, question, answer.answer, tracker_counts(rows, answer.answer))):
         answer.answer = summary + "\n\n" + answer.answer
         answer.mode = "generative"
     return answer
 
 
-def _summary_from_llm(llm: Any, question: str, listing: str) -> str | None:
-    """One or two sentences from the LLM over the tracker's own listing; None if it fails."""
-    prompt = ("A governor asked: " + question + "\nHere is the complete answer from the commitments tracker:\n"
-              + listing + "\n\nWrite one or two plain sentences summarising it for the governor. Use only numbers "
-              "that appear above; do not list items; no citations.")
-    try:
-        from llama_index.core.llms import ChatMessage
-
-        text = str(llm.chat([ChatMessage(role="user", content=prompt)]).message.content or "").strip()
-    except Exception as exc:  # noqa: BLE001 - the tracker's answer stands without a summary
-        log.warning("LLM summary of the commitments answer failed: %s", exc)
-        return None
-    return text or None
+def tracker_counts(rows: list[Commitment], listing: str) -> set[int]:
+    """Every count the tracker's answer states: totals, per kind, status, document and owner, and the
+    numbers in its own (non-row) lines — what an LLM's lead may say."""
+    counts = {len(rows), len({c.doc_id for c in rows}), sum(1 for c in rows if c.owner),
+              sum(1 for c in rows if not c.owner), max(0, len(rows) - MAX_SHOWN), min(len(rows), MAX_SHOWN)}
+    for key in ("kind", "status", "doc_id", "owner"):
+        counts |= set(Counter(getattr(c, key) for c in rows).values())
+    for line in listing.splitlines():
+        if not line.startswith("- "):
+            counts |= {int(n) for n in re.findall(r"\b\d+\b", line) if len(n) < 4}
+    return counts

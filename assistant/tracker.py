@@ -15,16 +15,18 @@ import io
 import threading
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, computed_field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Filters, Principal
+from assistant.tracker_match import owner_matches, resolve_status, topic_matches, topic_parts
 from assistant.units import terms
 from ingest.nodes import from_llama_document
 from ingest.tracker import TRACKER_VERSION, extract_tracker_rows
 
 Kind = Literal["pledge", "target", "milestone", "action", "decision"]
 KINDS: tuple[str, ...] = ("pledge", "target", "milestone", "action", "decision")
+Status = Literal["open", "done", "unknown"]
 NOT_STATED = "not stated"
 
 
@@ -36,6 +38,26 @@ class Commitment(BaseModel):
     kind: Kind = Field(description="pledge (we will do), target (an end state), milestone (a step of the plan's own "
                                    "process), action or decision (from minutes)")
     owner: str | None = Field(None, description="The post, body or person the text names; None when not stated")
+    owner_role: str | None = Field(None, description="Minutes: the posts the owner stands for (\"Heather\" → "
+                                                     "Headteacher, by the minutes' roster)")
+    status: Status | None = Field(None, description="Actions: done / open as the minutes record it (a later "
+                                                    "meeting's action log wins); unknown when later minutes are silent")
+    status_text: str | None = Field(None, description="The minutes' words the status rests on, verbatim")
+    status_meeting: str | None = Field(None, description="YYYY-MM-DD of the meeting that recorded the status")
+    status_id: str | None = Field(None, description="Address of the status evidence (doc_id#page:start)")
+    log: bool = Field(False, exclude=True)  # an action-log entry (folded into the action it reports on)
+    context: str = Field("", exclude=True)  # minutes: the sentences before the row, for topic search
+    _evidence: "Commitment | None" = PrivateAttr(default=None)
+
+    def take_status(self, entry: "Commitment") -> None:
+        """The status a minutes entry records for this action (a later action log's, or its own words)."""
+        self.status, self.status_text = entry.status, entry.text
+        self.status_meeting, self.status_id, self._evidence = entry.meeting_date, entry.id, entry
+
+    @property
+    def status_evidence(self) -> "Commitment | None":
+        """The row the status is quoted from, when it is another row (a later meeting's action log)."""
+        return self._evidence if self._evidence is not None and self._evidence.id != self.id else None
     time_from: int | None = None
     time_to: int | None = None
     date: str | None = Field(None, description="YYYY-MM for a dated milestone or deadline")
@@ -55,6 +77,8 @@ class Commitment(BaseModel):
     @computed_field  # type: ignore[prop-decorator]
     @property
     def owner_label(self) -> str:
+        if self.owner and self.owner_role and self.owner_role.lower() not in self.owner.lower():
+            return f"{self.owner} ({self.owner_role})"
         return self.owner or NOT_STATED
 
     @computed_field  # type: ignore[prop-decorator]
@@ -104,8 +128,11 @@ class CommitmentFilters(Filters):
     year_to: int | None = None
     due_by: int | None = Field(None, description="Due in or before this year")
     theme: str | None = Field(None, description="Case-insensitive substring of the theme")
-    owner: str | None = Field(None, description="Case-insensitive substring of the owner; \"not stated\" for none")
-    q: str | None = Field(None, description="Every word (stemmed) must appear in the row, its section or document")
+    owner: str | None = Field(None, description="A post (\"head\", \"HT\", \"clerk\": matched by its names and "
+                                               "the minutes' roster) or a substring of the owner; \"not stated\" for none")
+    status: list[Status] | None = Field(None, description="Actions' status; repeat for several")
+    q: str | None = Field(None, description="Every word (stemmed, or any variant of its vocabulary group, e.g. SIP = "
+                                            "school improvement plan) must appear in the row, its section or document")
 
     @classmethod
     def from_request(cls, filters: Filters | None, **more) -> "CommitmentFilters":
@@ -124,6 +151,8 @@ class CommitmentFilters(Filters):
             parts.append(f"Years {self.year_from or '…'}–{self.year_to or '…'}")
         if self.kind:
             parts.append("Kind: " + ", ".join(self.kind))
+        if self.status:
+            parts.append("Status: " + ", ".join(self.status))
         for label, value in (("Organisation", self.organisation), ("Document", self.doc_id), ("Type", self.doc_type)):
             if value:
                 parts.append(f"{label}: " + ", ".join(value))
@@ -162,6 +191,7 @@ def readable_documents(kb: KnowledgeBase, principal: Principal):
 
 
 def all_commitments(kb: KnowledgeBase, principal: Principal) -> list[Commitment]:
+    """Every row the principal may read; actions carry their status as the minutes they may read record it."""
     out = []
     for doc_id, node in readable_documents(kb, principal):
         m = node.metadata
@@ -171,10 +201,11 @@ def all_commitments(kb: KnowledgeBase, principal: Principal) -> list[Commitment]
                 id=f"{doc_id}#{c['page']}:{c['start']}", title=m.get("title", ""), doc_type=m.get("doc_type", ""),
                 organisation=m.get("organisation", ""), audience=m.get("audience", "all"),
                 **{k: c.get(k) for k in ("text", "doc_id", "page", "start", "end", "section", "owner", "time_from",
-                                         "time_to", "date", "meeting_date", "due_text")},
+                                         "time_to", "date", "meeting_date", "due_text", "owner_role", "status")},
                 theme=c.get("theme") or "", kind=kind if kind in KINDS else "pledge",
+                log=bool(c.get("log")), context=c.get("context") or "",
             ))
-    return out
+    return resolve_status(out)
 
 
 def _overlaps(c: Commitment, lo: int | None, hi: int | None) -> bool:
@@ -188,7 +219,7 @@ def _lower(values: list[str] | None) -> set[str]:
     return {v.lower() for v in values or [] if v}
 
 
-def matches(c: Commitment, f: CommitmentFilters, q_terms: set[str] | None = None) -> bool:
+def matches(c: Commitment, f: CommitmentFilters, q_parts: list | None = None) -> bool:
     """Does one row pass every filter? (The definition each reader shares.)"""
     if (orgs := _lower(f.organisation)) and c.organisation.lower() not in orgs:
         return False
@@ -206,16 +237,19 @@ def matches(c: Commitment, f: CommitmentFilters, q_terms: set[str] | None = None
         return False
     if f.theme and f.theme.lower() not in c.theme.lower():
         return False
+    if f.status and c.status not in f.status:
+        return False
     if f.owner:
         if f.owner.strip().lower() == NOT_STATED:
             if c.owner:
                 return False
-        elif f.owner.lower() not in (c.owner or "").lower():
+        elif not owner_matches(f.owner, c.owner, c.owner_role):
             return False
-    q_terms = terms(f.q) if q_terms is None and f.q else (q_terms or set())
-    if q_terms:
-        hay = terms(" ".join([c.text, c.section, c.theme, c.owner or "", c.title, c.organisation]))
-        if not q_terms <= hay:
+    q_parts = topic_parts(f.q) if q_parts is None and f.q else (q_parts or [])
+    if q_parts:
+        hay = " ".join([c.text, c.section, c.theme, c.owner or "", c.owner_role or "", c.title, c.organisation,
+                        c.context])
+        if not topic_matches(q_parts, hay, terms(hay)):
             return False
     return True
 
@@ -227,8 +261,8 @@ def list_commitments(kb: KnowledgeBase, principal: Principal, filters: Commitmen
     f = filters if filters is not None else CommitmentFilters(
         **{k: ([v] if isinstance(v, str) and k in ("organisation", "doc_id", "doc_type", "kind") else v)
            for k, v in fields.items()})
-    q_terms = terms(f.q) if f.q else set()
-    rows = [c for c in all_commitments(kb, principal) if matches(c, f, q_terms)]
+    q_parts = topic_parts(f.q) if f.q else []
+    rows = [c for c in all_commitments(kb, principal) if matches(c, f, q_parts)]
     return sorted(rows, key=lambda c: (c.organisation, c.title, c.due or 9999, c.page, c.start))
 
 
@@ -244,8 +278,8 @@ def chunk_id_for(kb: KnowledgeBase, doc_id: str, page: int, start: int) -> str:
     return ""
 
 
-CSV_COLUMNS = ["organisation", "title", "kind", "when", "owner_label", "text", "section", "theme", "time_from",
-               "time_to", "date", "meeting_date", "doc_id", "page", "start", "end", "id"]
+CSV_COLUMNS = ["organisation", "title", "kind", "when", "owner_label", "status", "text", "section", "theme", "time_from",
+               "time_to", "date", "meeting_date", "status_text", "status_meeting", "doc_id", "page", "start", "end", "id"]
 
 
 def to_csv(rows: list[Commitment]) -> str:

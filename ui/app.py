@@ -98,9 +98,18 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                                            elem_classes=["ethos-followup"]) for _ in range(FOLLOWUPS)]
                 question = gr.Textbox(label="Your question", elem_id="ethos-question", lines=1, max_lines=4,
                                       submit_btn="Ask", autofocus=True, placeholder="Ask about our documents…")
+                with gr.Row(visible=False, elem_id="ethos-edit-note", elem_classes=["ethos-confirm"]) as edit_note:
+                    gr.Markdown("**Editing your last question.** Change it and press Enter: its answer is "
+                                "replaced.", elem_classes=["ethos-confirm-text"])
+                    edit_cancel = gr.Button("Cancel edit", size="sm", elem_id="ethos-edit-cancel", scale=0,
+                                            min_width=110)
                 with gr.Row(elem_id="ethos-ask-tools"):
                     stop = gr.Button("Stop", size="sm", variant="stop", visible=False, elem_id="ethos-stop",
                                      scale=0, min_width=80)
+                    regen = gr.Button("↻ Regenerate", size="sm", visible=False, elem_id="ethos-regenerate", scale=0,
+                                      min_width=120)
+                    edit = gr.Button("✎ Edit last question", size="sm", visible=False, elem_id="ethos-edit", scale=0,
+                                     min_width=150)
                     new_chat = gr.Button("New chat", size="sm", elem_id="ethos-new-chat", scale=0, min_width=100)
                 with gr.Accordion("Ask within: all documents you can read", open=False, elem_id="ethos-scope") as scope_box:
                     scope_orgs = gr.Dropdown([], value=[], multiselect=True, label="Organisations",
@@ -158,6 +167,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         turns = gr.State({})
         fb_target = gr.State(None)
         conv_id = gr.State(None)  # the saved conversation on screen
+        editing = gr.State(False)  # the question box holds the last question, to replace it
         browser_id = gr.BrowserState("", storage_key="ethos-browser-id", secret="ethos-conversations")
         conv_h = convs["handlers"]
 
@@ -166,20 +176,29 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         ask_in = [chat, turns, key, scope_orgs, scope_docs]
         ask_out = [chat, turns, question, starter_panel, fb_panel, viewer, followup_panel, *followups]
         shown, gone = gr.update(visible=True), gr.update(visible=False)
-        asking = []  # each: show Stop, answer (streamed), hide Stop; Stop cancels the answer
-        for trigger, source in [(question.submit, question)] + [(b.click, b) for b in starter_buttons + followups]:
-            answering = trigger(lambda: shown, None, stop, **hidden).then(
-                chat_h.respond, [source, *ask_in], ask_out, **hidden)
-            answering.then(lambda: gone, None, stop, **hidden).then(
+        tools = [regen, edit]
+        asking = []  # each: show Stop (tools hidden), answer (streamed), hide Stop, save; Stop cancels the answer
+        answers = [(question.submit, chat_h.ask_edited, [question, *ask_in, editing], [*ask_out, editing, edit_note])]
+        answers += [(b.click, chat_h.respond, [b, *ask_in], ask_out) for b in starter_buttons + followups]
+        answers += [(regen.click, chat_h.regenerate, ask_in, ask_out)]
+        for trigger, fn, inputs, outputs in answers:
+            answering = trigger(lambda: (shown, gone, gone), None, [stop, *tools], **hidden).then(
+                fn, inputs, outputs, **hidden)
+            answering.then(lambda m: (gone, *chat_h.tools(m)), chat, [stop, *tools], **hidden).then(
                 conv_h.save, [conv_id, chat, turns, key, browser_id], [conv_id, convs["pick"]], **hidden)
             asking.append(answering)
-        stop.click(lambda: gone, None, stop, cancels=asking, **hidden)
+        for b in starter_buttons + followups:  # another question asked: the edit is abandoned
+            b.click(lambda: (False, gone), None, [editing, edit_note], **hidden)
+        stop.click(lambda m: (gone, *chat_h.tools(m)), chat, [stop, *tools], cancels=asking, **hidden)
+        edit.click(chat_h.start_edit, chat, [question, editing, edit_note], **hidden).then(
+            None, js="() => document.querySelector('#ethos-question textarea')?.focus()", **hidden)
+        edit_cancel.click(lambda: ("", False, gone), None, [question, editing, edit_note], **hidden)
+        cleared = [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups, *tools, editing,
+                   edit_note]
         for event in (new_chat.click, chat.clear):  # the button, or the chat's own trash icon
-            event(chat_h.clear, None, [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups],
-                  **hidden)
+            event(chat_h.clear, None, cleared, **hidden)
         new_chat.click(lambda: None, None, conv_id, **hidden)
         last_key = gr.State("")
-        cleared = [chat, turns, starter_panel, viewer, fb_panel, followup_panel, *followups]
 
         def key_changed(typed: str, last: str) -> tuple:
             """Another key is another reader: the previous role's answers and sources leave the screen."""
@@ -193,7 +212,8 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         for event in (key.submit, key.blur):
             event(conv_h.choices, [key, browser_id], convs["pick"], **hidden)
         convs["open"].click(conv_h.reopen, [convs["pick"], key, browser_id],
-                            [chat, turns, conv_id, starter_panel, convs["status"]], **hidden)
+                            [chat, turns, conv_id, starter_panel, convs["status"]], **hidden).then(
+            lambda m: (*chat_h.tools(m), False, gone), chat, [*tools, editing, edit_note], **hidden)
         convs["delete"].click(lambda c: (gr.update(visible=bool(c)), "" if c else "⚠ Choose a conversation first."),
                               convs["pick"], [convs["confirm"], convs["status"]], **hidden)
         convs["no"].click(lambda: gr.update(visible=False), None, convs["confirm"], **hidden)

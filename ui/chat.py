@@ -1,9 +1,12 @@
-"""Chat-tab callbacks: ask (streamed, within a chosen scope), suggest follow-ups, rate an answer, comment on it.
+"""Chat-tab callbacks: ask (streamed, within a chosen scope), regenerate or edit the last question,
+suggest follow-ups, rate an answer, comment on it.
 
 Each callback is a few lines around the same domain calls the API makes: the key
 typed into the page is turned into a Principal by `principal_for_key` on every call
 (so the page enforces nothing itself), `Assistant.stream` answers (with the scope picker's
 `Filters`), `assistant.suggest` proposes next questions, and `FeedbackStore` keeps ratings.
+Regenerate and Edit drop the last question and answer (`ui.conversations.without_last`) and
+ask again through `respond`, so the saved conversation holds the new answer in its place.
 Sources open in the shared viewer (`ui.viewer`), which needs nothing from this state.
 
 Per-session state (`turns`) maps the chat's message index of each answer to what is
@@ -26,6 +29,7 @@ from assistant.service import Assistant
 from assistant.suggest import suggest_followups
 from ingest.settings import Settings
 from ui import render
+from ui.conversations import without_last
 from ui.handlers import TabHandlers
 
 log = logging.getLogger(__name__)
@@ -48,12 +52,14 @@ class ChatHandlers(TabHandlers):
 
     # -- asking --------------------------------------------------------------------------------
     def respond(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
-                organisations: list[str] | None = None, doc_ids: list[str] | None = None) -> Iterator[tuple]:
+                organisations: list[str] | None = None, doc_ids: list[str] | None = None,
+                box: str = "") -> Iterator[tuple]:
         """Yields (chat, turns, question box, starters, feedback panel, viewer, *follow-ups) as the answer grows.
 
         The chat is redrawn at most every `REDRAW_S` seconds while text arrives (and once when the
         answer is complete), so a 500-word answer costs the browser a handful of renders, like a
-        5-word one, instead of one full re-render of the conversation per word."""
+        5-word one, instead of one full re-render of the conversation per word. `box` is what the
+        question box shows once the question is taken (Regenerate leaves it alone: `gr.update()`)."""
         messages, turns = list(messages or []), dict(turns or {})
         question = (question or "").strip()
         keep = gr.update()
@@ -64,7 +70,7 @@ class ChatHandlers(TabHandlers):
                      {"role": "assistant", "content": render.streaming_html("")}]
         index = len(messages) - 1
         hide = gr.update(visible=False)
-        yield (gr.update(value=messages, visible=True), turns, "", hide, hide, render.VIEWER_EMPTY,
+        yield (gr.update(value=messages, visible=True), turns, box, hide, hide, render.VIEWER_EMPTY,
                *_no_followups(hide))
         # Later yields leave the other outputs alone: the user may already be typing the next
         # question or rating this answer, and Gradio re-applies the last yield when the stream ends.
@@ -98,6 +104,37 @@ class ChatHandlers(TabHandlers):
             messages[index] = {"role": "assistant", "content": render.error_html(
                 "The answer failed on the server; please try again (details are in the server log).")}
             yield (messages, turns, question, keep, keep, keep, *_no_followups(keep))
+
+    def regenerate(self, messages: Messages | None, turns: Turns | None, key: str,
+                   organisations: list[str] | None = None, doc_ids: list[str] | None = None) -> Iterator[tuple]:
+        """Ask the last question again; the new answer replaces the last one (respond's outputs)."""
+        messages, turns, question = without_last(messages, turns)
+        yield from self.respond(question or "", messages, turns, key, organisations, doc_ids, box=gr.update())
+
+    def ask_edited(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
+                   organisations: list[str] | None, doc_ids: list[str] | None, editing: bool) -> Iterator[tuple]:
+        """The question box: a new question, or, while editing, the changed last question in its place.
+        Yields respond's outputs and then (editing, the edit note), which end once a question is taken."""
+        taken = bool((question or "").strip())
+        if editing and taken:
+            messages, turns, _ = without_last(messages, turns)
+        after = (False, gr.update(visible=False)) if taken else (gr.update(), gr.update())
+        for out in self.respond(question, messages, turns, key, organisations, doc_ids):
+            yield (*out, *after)
+
+    @staticmethod
+    def start_edit(messages: Messages | None) -> tuple:
+        """Edit: (question box, editing, edit note) with the last question in the box to change."""
+        _, _, question = without_last(messages, {})
+        if question is None:
+            return gr.update(), False, gr.update(visible=False)
+        return question, True, gr.update(visible=True)
+
+    @staticmethod
+    def tools(messages: Messages | None) -> tuple:
+        """(Regenerate, Edit) shown once something has been asked."""
+        asked = any(m.get("role") == "user" for m in messages or [])
+        return gr.update(visible=asked), gr.update(visible=asked)
 
     def scope(self, principal: Principal, organisations: list[str] | None,
               doc_ids: list[str] | None) -> tuple[Filters | None, str]:
@@ -134,10 +171,11 @@ class ChatHandlers(TabHandlers):
         return [gr.update(visible=bool(found)), *buttons]
 
     def clear(self) -> tuple:
-        """New chat: empty transcript and state, starters back, viewer, feedback and follow-ups reset."""
+        """New chat: empty transcript and state, starters back, viewer, feedback and follow-ups reset;
+        then Regenerate, Edit, the editing flag and its note."""
         hide = gr.update(visible=False)
         return (gr.update(value=[], visible=False), {}, gr.update(visible=True), render.VIEWER_EMPTY, hide,
-                *_no_followups(hide))
+                *_no_followups(hide), hide, hide, False, hide)
 
     # -- feedback ------------------------------------------------------------------------------
     def rate(self, turns: Turns | None, target: int | None, evt: gr.LikeData) -> tuple:

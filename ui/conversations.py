@@ -1,15 +1,19 @@
-"""Saved conversations on the Ask tab: kept per user across reloads, listed, reopened, deleted.
+"""Saved conversations on the Ask tab: kept per user across reloads, listed, reopened, deleted,
+and their last question regenerated or edited.
 
 A conversation is what the chat shows (its messages, already rendered and escaped) plus the
 per-answer state the chat needs to rate answers and resolve follow-ups (`turns`). It is saved
-after every answer. The owner is the access key's hash (`assistant.onboarding.user_id`, so the
+after every answer, a regenerated or edited one included (it replaces the last question and answer:
+`without_last`). The owner is the access key's hash (`assistant.onboarding.user_id`, so the
 database never holds a key); without a key, a random id kept in the browser's local storage,
 so two people using the default role on different browsers never see each other's questions.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import sqlite3
 import threading
 import time
@@ -23,6 +27,35 @@ from assistant.onboarding import user_id
 
 LISTED = 30  # most recent conversations offered in the picker
 TITLE_CHARS = 70
+_TAG = re.compile(r"<[^>]*>")
+
+
+def text_of(content: object) -> str:
+    """A chat message's text: Gradio hands content back as a list of parts, or a plain string."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return "".join(p.get("text", "") for p in content if isinstance(p, dict) and p.get("type", "text") == "text")
+    return ""
+
+
+def question_of(content: object) -> str:
+    """The question as typed: a user message holds it escaped inside one element (`ui.chat.user_html`)."""
+    return html.unescape(_TAG.sub("", text_of(content))).strip()
+
+
+def without_last(messages: list | None, turns: dict | None) -> tuple[list, dict, str | None]:
+    """The conversation before its last question, and that question (None if none was asked).
+
+    Regenerate asks the same question again in its place; Edit asks a changed one. Either way the
+    last question, its answer (or error, or the part shown before Stop) and its state are dropped."""
+    messages, turns = list(messages or []), dict(turns or {})
+    asked = [i for i, m in enumerate(messages) if m.get("role") == "user"]
+    if not asked:
+        return messages, turns, None
+    last = asked[-1]
+    kept = {k: v for k, v in turns.items() if int(k) < last}
+    return messages[:last], kept, question_of(messages[last].get("content"))
 
 
 class ConversationStore:
@@ -42,7 +75,7 @@ class ConversationStore:
         conv_id = conv_id or uuid.uuid4().hex
         with self._lock, self._db() as db:
             db.execute("INSERT INTO conversations VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                       "updated = excluded.updated, messages = excluded.messages, turns = excluded.turns "
+                       "title = excluded.title, updated = excluded.updated, messages = excluded.messages, turns = excluded.turns "
                        "WHERE conversations.owner = excluded.owner",
                        (conv_id, owner, title[:TITLE_CHARS], time.time(), json.dumps(messages), json.dumps(turns)))
         return conv_id
