@@ -74,6 +74,19 @@ def test_every_tab_passes_axe_and_fits_the_screen(browser, ui_url, viewport) -> 
         page.wait_for_selector(DONE)
         report["ask with an answer"] = axe_violations(page)
         overflow["ask with an answer"] = horizontal_overflow(page)
+        page.click("#ethos-edit")  # Regenerate / Edit shown, and the edit note
+        page.wait_for_selector("#ethos-edit-note", state="visible")
+        report["ask while editing"] = axe_violations(page)
+        overflow["ask while editing"] = horizontal_overflow(page)
+        page.click("#ethos-edit-cancel")
+        for tab, table in (("commitments", "#ethos-commitments"), ("reviews", "#ethos-reviews")):
+            open_tab(page, tab)  # a row opened in the shared viewer
+            page.locator(f"{table} .virtual-row .body-cell").first.click()
+            page.wait_for_selector("#ethos-viewer-panel.ethos-open")
+            report[f"{tab} with the viewer open"] = axe_violations(page)
+            overflow[f"{tab} with the viewer open"] = horizontal_overflow(page)
+            page.keyboard.press("Escape")
+            page.wait_for_selector("#ethos-viewer-panel", state="hidden")
     finally:
         context.close()
     name = "phone" if viewport == PHONE else "desktop"
