@@ -245,8 +245,13 @@ def answer_reviews(question: str, kb: KnowledgeBase, principal: Principal, filte
         return None
     if status:
         word = "overdue for review" if status == ["overdue"] else "due for review within 90 days"
-        lines.append(f"As of {as_of}, {len(rows)} of the {len(everything)} documents you can read "
-                     f"{'is' if len(rows) == 1 else 'are'} {word} (the Reviews tab shows the same with Status: {status[0]}):")
+        if rows:
+            lines.append(f"As of {as_of}, {len(rows)} of the {len(everything)} documents you can read "
+                         f"{'is' if len(rows) == 1 else 'are'} {word} (the Reviews tab shows the same with Status: "
+                         f"{status[0]}):")
+        else:  # say so plainly, no empty list after a colon
+            lines.append(f"As of {as_of}, none of the {len(everything)} documents you can read is {word} (the Reviews "
+                         f"tab shows the same with Status: {status[0]}).")
     for r in rows[:10]:
         ev = next((e for e in r.evidence if e.field == "next_review"), None)
         by = next((e for e in r.evidence if e.field == "reviewer"), None)

@@ -199,6 +199,14 @@ def test_chat_lists_overdue_policies_citing_the_cover_line(reviews_assistant):
     assert "Staff Pay Policy" in reviews_assistant.ask("Which policies are overdue for review?", GOVERNOR).answer
 
 
+def test_none_overdue_is_said_plainly(reviews_assistant):
+    from assistant.reviews import answer_reviews
+
+    answer = answer_reviews("Which policies are overdue for review?", reviews_assistant.kb, STAFF, today=date(2000, 1, 1))
+    assert answer is not None and answer.answer.startswith("As of 1 January 2000, none of the ")
+    assert not answer.citations and not answer.answer.splitlines()[0].endswith(":")
+
+
 def test_chat_says_when_and_by_whom(reviews_assistant):
     answer = reviews_assistant.ask("When is the safeguarding policy next reviewed and by whom?", STAFF)
     assert "Child Protection and Safeguarding Policy" in answer.answer and "September 2020" in answer.answer
