@@ -13,13 +13,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import tomllib
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from assistant.models import Principal
 from ingest.settings import Settings
 
 ROLES = ("staff", "governor", "admin")
+#: Whoever is not a known principal (a reader asked without one): documents for everyone only.
+PUBLIC = Principal(role="public", audiences=("all",), name="public")
 
 
 class AuthError(Exception):
@@ -60,6 +64,16 @@ def principal_for(role: str, settings: Settings, name: str = "", organisation: s
     """`organisation` is what "our" means for this asker: the key's own, else the install's."""
     return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name=name,
                      organisation=organisation or settings.organisation)
+
+
+def readable(principal: Principal, meta: Mapping[str, Any] | Any) -> bool:
+    """THE audience rule, used by every reader: may this principal read a document or chunk?
+
+    `meta` is a stored document, a chunk, or a metadata mapping. A missing or blank audience
+    never matches (the manifest always sets one, so a record without one is damaged, not public).
+    """
+    audience = meta.get("audience") if isinstance(meta, Mapping) else getattr(meta, "audience", None)
+    return bool(audience) and audience in principal.audiences
 
 
 def _lookup(key: str, keys: dict[str, str]) -> str | None:

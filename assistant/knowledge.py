@@ -3,10 +3,15 @@
 It owns the `Ingestor` too, because uploads and deletions through the API must go
 through the same stores, then swap in a fresh keyword index. Readers take a
 snapshot reference (`self.keyword`), so a swap never disturbs a query in flight.
+Documents are read through `ingest.documents.DocumentRepository`, filtered by the one
+`assistant.access.readable` rule. A watcher thread polls the store's change counter every
+`refresh_s` and reloads when another process (`ethos ingest`, `ethos remove`, another
+server over the same Chroma) wrote, so this process never serves — or writes — a stale view.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 from dataclasses import dataclass
@@ -17,12 +22,15 @@ from llama_index.core import VectorStoreIndex
 from llama_index.retrievers.bm25 import BM25Retriever
 from pydantic import BaseModel
 
+from assistant.access import readable
 from assistant.models import Evidence, Filters, Principal
+from ingest.documents import Heading, StoredDocument
 from ingest.manifest import Manifest, load_manifest
 from ingest.models import Page
 from ingest.pipeline import IngestReport, Ingestor
 from ingest.settings import Settings
 
+log = logging.getLogger(__name__)
 
 @dataclass
 class KeywordIndex:
@@ -99,10 +107,15 @@ class KnowledgeBase:
         self.vector_index = VectorStoreIndex.from_vector_store(
             self.ingestor.vector_store, embed_model=self.embedder
         )
-        self._write_lock = threading.Lock()
+        self._write_lock = threading.RLock()
         self.keyword: KeywordIndex | None = None
-        self._chunk_counts: dict[str, int] = {}
+        self.docs = self.ingestor.documents
+        self.docs.cache = True  # records cached until the change counter moves (see refresh)
+        self._version, self._own = self.docs.version(), self.docs.own_writes
         self.reload()
+        self._stop = threading.Event()
+        if settings.refresh_s > 0:
+            threading.Thread(target=self._watch, name="ethos-store-watcher", daemon=True).start()
 
     # -- lifecycle ------------------------------------------------------------------
     def reload(self, bm25: BM25Retriever | None = None) -> None:
@@ -110,11 +123,45 @@ class KnowledgeBase:
         if bm25 is None:
             bm25 = self.ingestor.refresh_keyword_index()
         self.keyword = KeywordIndex.wrap(bm25) if bm25 is not None else None
-        counts: dict[str, int] = {}
-        if self.keyword is not None:
-            for doc_id in self.keyword.columns["doc_id"]:
-                counts[doc_id] = counts.get(doc_id, 0) + 1
-        self._chunk_counts = counts
+
+    def refresh(self) -> bool:
+        """Reload if another process wrote since the last look (a count of the change log: cheap).
+
+        Returns True if it reloaded. This process's own writes already reloaded, so only a
+        foreign write costs anything; embedded Chroma keeps its vector index in memory per
+        process, so after a foreign write the client is reopened to see the new chunks.
+        """
+        if not self._write_lock.acquire(blocking=False):
+            return False  # this process is writing; it reloads when done and the next poll sees the rest
+        try:
+            version, own = self.docs.version(), self.docs.own_writes
+            foreign = (version - self._version) - (own - self._own)
+            self._version, self._own = version, own
+            if foreign <= 0:
+                return False
+            if not self.settings.chroma_host:
+                self.ingestor.reopen_chroma()
+                self.docs = self.ingestor.documents
+                self.docs.cache = True
+                self._own = self.docs.own_writes  # a new repository counts its own writes from 0
+                self.vector_index = VectorStoreIndex.from_vector_store(self.ingestor.vector_store,
+                                                                       embed_model=self.embedder)
+            self.docs.sync()
+            self.reload()
+            return True
+        finally:
+            self._write_lock.release()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.settings.refresh_s):
+            try:
+                self.refresh()
+            except Exception:  # noqa: BLE001 - a failed poll (Chroma restarting) is retried next tick
+                log.exception("could not check the store for changes")
+
+    def close(self) -> None:
+        """Stop the watcher thread."""
+        self._stop.set()
 
     def ingest(self, path: Path, corpus: str | None = None) -> IngestReport:
         with self._write_lock:
@@ -130,12 +177,26 @@ class KnowledgeBase:
             return deleted
 
     # -- documents ------------------------------------------------------------------
+    def readable_documents(self, principal: Principal) -> list[StoredDocument]:
+        """Every stored document the principal may read, in id order: the one list readers start from."""
+        return [d for d in self.docs.list() if readable(principal, d)]
+
+    def stored(self, doc_id: str, principal: Principal) -> StoredDocument | None:
+        """One stored document if the principal may read it; None for missing *or* forbidden."""
+        doc = self.docs.get(doc_id)
+        return doc if doc is not None and readable(principal, doc) else None
+
+    def headings(self, doc_id: str, principal: Principal) -> list[Heading]:
+        return self.docs.headings(doc_id) if self.stored(doc_id, principal) is not None else []
+
+    def chunk_at(self, doc_id: str, page: int, start: int, principal: Principal) -> str:
+        """The chunk holding a span of a readable document, so a citation opens like any other."""
+        return self.docs.chunk_at(doc_id, page, start) if self.stored(doc_id, principal) is not None else ""
+
     def documents(self, principal: Principal, filters: Filters | None = None) -> list[DocumentInfo]:
         out = []
-        for doc_id in self.ingestor.document_ids():
-            info = self.document(doc_id, principal)
-            if info is None:
-                continue
+        for doc in self.readable_documents(principal):
+            info = self._info(doc)
             if filters and filters.organisation and info.organisation not in filters.organisation:
                 continue
             if filters and filters.doc_type and info.doc_type not in filters.doc_type:
@@ -145,35 +206,30 @@ class KnowledgeBase:
 
     def document(self, doc_id: str, principal: Principal) -> DocumentInfo | None:
         """Metadata of a document the principal may see; None for missing *or* forbidden."""
-        node = self.ingestor.docstore.get_document(doc_id, raise_error=False)
-        if node is None or node.metadata.get("audience", "all") not in principal.audiences:
-            return None
-        m = node.metadata
+        doc = self.stored(doc_id, principal)
+        return self._info(doc) if doc is not None else None
+
+    @staticmethod
+    def _info(doc: StoredDocument) -> DocumentInfo:
+        m = doc.metadata
         return DocumentInfo(
-            doc_id=doc_id, title=m["title"], organisation=m["organisation"], doc_type=m["doc_type"],
-            audience=m["audience"], date=m.get("date", ""), source_url=m.get("source_url", ""),
-            format=m["format"], pages=len(m["pages"]), chunks=self._chunk_counts.get(doc_id, 0),
-            ingested_at=m["ingested_at"],
+            doc_id=doc.doc_id, title=doc.title, organisation=doc.organisation, doc_type=doc.doc_type,
+            audience=doc.audience, date=str(m.get("date", "")), source_url=str(m.get("source_url", "")),
+            format=str(m.get("format", "")), pages=doc.page_count, chunks=len(doc.chunks),
+            ingested_at=str(m.get("ingested_at", "")),
         )
 
     def page(self, doc_id: str, number: int, principal: Principal) -> Page | None:
-        if self.document(doc_id, principal) is None:
+        if self.stored(doc_id, principal) is None:
             return None
-        node = self.ingestor.docstore.get_document(doc_id, raise_error=False)
-        for p in node.metadata["pages"]:
-            if p["number"] == number:
-                return Page(p["number"], p["text"])
-        return None
+        page = self.docs.page(doc_id, number)
+        return Page(page.number, page.text) if page is not None else None
 
     def block_spans(self, ev: "Evidence") -> list[tuple[str, int, int]]:
-        """(kind, start, end) of the blocks on the evidence's page: the document's own structure."""
-        node = self.ingestor.docstore.get_document(ev.chunk.doc_id, raise_error=False)
-        if node is None:
-            return []
-        for p in node.metadata["pages"]:
-            if p["number"] == ev.chunk.page:
-                return [(b["kind"], b["start"], b["end"]) for b in p["blocks"]]
-        return []
+        """(kind, start, end) of the blocks on the evidence's page: the document's own structure.
+
+        Evidence comes from a search already masked by the asker's audience."""
+        return [(b.kind, b.start, b.end) for b in self.docs.blocks(ev.chunk.doc_id, ev.chunk.page)]
 
     def outline(self, ev: "Evidence") -> list[tuple[str, int, int]]:
         """Sibling sub-headings of the evidence's section: (heading text, page, offset).
@@ -184,15 +240,7 @@ class KnowledgeBase:
         path = ev.chunk.section_path
         if len(path) < 2:
             return []
-        node = self.ingestor.docstore.get_document(ev.chunk.doc_id, raise_error=False)
-        if node is None:
-            return []
-        out = []
-        for p in node.metadata["pages"]:
-            for b in p["blocks"]:
-                if b["kind"] == "heading" and tuple(b["section"][:-1]) == path[:-1]:
-                    out.append((p["text"][b["start"] : b["end"]], p["number"], b["start"]))
-        return out
+        return [(h.text, h.page, h.start) for h in self.docs.headings(ev.chunk.doc_id) if h.path[:-1] == path[:-1]]
 
     def manifest(self) -> Manifest:
         return load_manifest(self.settings.corpus_dir, self.settings.corpus_name)

@@ -17,6 +17,7 @@ import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
+from assistant.access import PUBLIC
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Principal
 from assistant.suggest import headings_of, nice, question_for, same_as_title
@@ -41,13 +42,11 @@ def onboarding_path(kb: KnowledgeBase, principal: Principal | None = None) -> li
 def default_path(kb: KnowledgeBase, principal: Principal | None = None) -> list[OnboardingTopic]:
     """Topics from the corpus's own headings (only documents for everyone unless a principal is given)."""
     docs = []
-    for doc_id in kb.ingestor.document_ids():
-        node = kb.ingestor.docstore.get_document(doc_id, raise_error=False)
-        heads = headings_of(kb, doc_id, principal)
-        if node is not None and heads:
-            title = node.metadata.get("title", doc_id)
-            docs.append((title, [(p[-1], lvl) for p, lvl in heads
-                                 if len(p[-1].split()) <= 8 and not same_as_title(p[-1], title)]))
+    for doc in kb.readable_documents(principal if principal is not None else PUBLIC):
+        heads = headings_of(kb, doc.doc_id, principal)
+        if heads:
+            docs.append((doc.title, [(p[-1], lvl) for p, lvl in heads
+                                     if len(p[-1].split()) <= 8 and not same_as_title(p[-1], doc.title)]))
     topics: list[OnboardingTopic] = []
     used: set[str] = set()
     for pattern in DEFAULT_THEMES:

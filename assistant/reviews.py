@@ -26,7 +26,6 @@ from assistant.tracker import chunk_id_for, readable_documents
 from assistant.units import terms
 from ingest.manifest import load_manifest
 from ingest.models import LoadError
-from ingest.nodes import from_llama_document
 from ingest.reviews import CYCLE_RX, Evidence, ReviewInfo, cycle_months, normalise_date
 from ingest.tracker import TRACKER_VERSION, document_review
 
@@ -119,7 +118,7 @@ def _stored_review(node) -> ReviewInfo:
     m = node.metadata
     raw = m.get("review") if m.get("tracker_version") == TRACKER_VERSION else None
     if raw is None:
-        return document_review(from_llama_document(node))
+        return document_review(node.document())
     info = ReviewInfo(**{k: v for k, v in raw.items() if k != "evidence"})
     info.evidence = {k: Evidence(**v) for k, v in (raw.get("evidence") or {}).items()}
     return info

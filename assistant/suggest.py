@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Answer, Citation, Principal, Sentence
+from assistant.access import PUBLIC
 from assistant.units import terms
 from ingest.models import SECTION_SEP
 
@@ -20,20 +21,13 @@ Path = tuple[str, ...]
 
 
 def headings_of(kb: KnowledgeBase, doc_id: str, principal: Principal | None = None) -> list[tuple[Path, int]]:
-    """(section path, level) of every heading of a document, in reading order; [] if unseen or forbidden."""
-    node = kb.ingestor.docstore.get_document(doc_id, raise_error=False)
-    if node is None:
-        return []
-    audiences = principal.audiences if principal is not None else ("all",)
-    if node.metadata.get("audience", "all") not in audiences:
-        return []
+    """(section path, level) of every heading of a document, in reading order; [] if unseen or forbidden.
+
+    Without a principal only documents for everyone (`PUBLIC`) count."""
     out: list[tuple[Path, int]] = []
-    for page in node.metadata.get("pages", []):
-        for b in page["blocks"]:
-            if b["kind"] == "heading":
-                path = tuple(b["section"])
-                if path and path not in (p for p, _ in out):
-                    out.append((path, int(b.get("level") or len(path))))
+    for h in kb.headings(doc_id, principal if principal is not None else PUBLIC):
+        if h.path and h.path not in (p for p, _ in out):
+            out.append((h.path, h.level))
     return out
 
 
@@ -116,39 +110,34 @@ def section_answer(kb: KnowledgeBase, principal: Principal, doc_id: str, path: P
     retrieval back to whatever section matches the title best. A section that is only a
     parent of sub-sections is answered with their headings.
     """
-    node = kb.ingestor.docstore.get_document(doc_id, raise_error=False)
-    if node is None or node.metadata.get("audience", "all") not in principal.audiences:
+    doc = kb.stored(doc_id, principal)
+    if doc is None:
         return None
-    m = node.metadata
     body, kids = [], []
-    for page in m.get("pages", []):
-        for b in page["blocks"]:
-            section = tuple(b["section"])
-            if b["kind"] != "heading" and section == path:
+    for page in doc.pages():
+        for b in page.blocks:
+            if b.kind != "heading" and b.section_path == path:
                 body.append((page, b))
-            elif b["kind"] == "heading" and section[:-1] == path:
+            elif b.kind == "heading" and b.section_path[:-1] == path:
                 kids.append((page, b))
     chosen, size = [], 0
     for page, b in body or kids:
-        if chosen and size + (b["end"] - b["start"]) > max_chars:
+        if chosen and size + (b.end - b.start) > max_chars:
             break
         chosen.append((page, b))
-        size += b["end"] - b["start"]
+        size += b.end - b.start
     if not chosen:
         return None
-    chunks = [(int(c["page"]), int(c["start"]), int(c["end"]), c["node_id"]) for c in
-              (kb.keyword.retriever.corpus if kb.keyword is not None else []) if c.get("doc_id") == doc_id]
     citations, lines, sentences = [], [], []
     for n, (page, b) in enumerate(chosen, start=1):
-        quote = page["text"][b["start"]:b["end"]]
-        chunk = next((cid for p, s, e, cid in chunks if p == page["number"] and s <= b["start"] < e), "")
-        citations.append(Citation(n=n, doc_id=doc_id, title=m.get("title", ""), organisation=m.get("organisation", ""),
-                                  section=SECTION_SEP.join(path if body else tuple(b["section"])),
-                                  page=page["number"], quote=quote, start=b["start"], end=b["end"],
+        chunk = next((c.chunk_id for c in doc.chunks if c.page == page.number and c.start <= b.start < c.end), "")
+        citations.append(Citation(n=n, doc_id=doc_id, title=doc.title, organisation=doc.organisation,
+                                  section=SECTION_SEP.join(path if body else b.section_path),
+                                  page=page.number, quote=b.text, start=b.start, end=b.end,
                                   chunk_id=chunk, score=1.0))
-        lines.append(f"- {quote} [{n}]" if b["kind"] == "list_item" or not body else f"{quote} [{n}]")
-        sentences.append(Sentence(text=quote, citations=[n]))
-    lead = (f"Under “{path[-1]}”, {m.get('title', doc_id)} says:" if body else
-            f"“{path[-1]}” in {m.get('title', doc_id)} has {len(kids)} parts:")
+        lines.append(f"- {b.text} [{n}]" if b.kind == "list_item" or not body else f"{b.text} [{n}]")
+        sentences.append(Sentence(text=b.text, citations=[n]))
+    lead = (f"Under “{path[-1]}”, {doc.title} says:" if body else
+            f"“{path[-1]}” in {doc.title} has {len(kids)} parts:")
     return Answer(answer=lead + "\n" + "\n".join(lines), citations=citations, sentences=sentences,
-                  query=question_for(m.get("title", doc_id), path[-1]))
+                  query=question_for(doc.title, path[-1]))

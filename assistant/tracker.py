@@ -21,7 +21,6 @@ from assistant.knowledge import KnowledgeBase
 from assistant.models import Filters, Principal
 from assistant.tracker_match import owner_matches, resolve_status, topic_matches, topic_parts
 from assistant.units import terms
-from ingest.nodes import from_llama_document
 from ingest.tracker import TRACKER_VERSION, extract_tracker_rows
 
 Kind = Literal["pledge", "target", "milestone", "action", "decision"]
@@ -177,17 +176,14 @@ def stored_rows(node) -> list[dict]:
     key = (node.node_id, m.get("source_hash", "") + TRACKER_VERSION)
     with _cache_lock:
         if key not in _cache:
-            _cache[key] = extract_tracker_rows(from_llama_document(node))
+            _cache[key] = extract_tracker_rows(node.document())
         return _cache[key]
 
 
 def readable_documents(kb: KnowledgeBase, principal: Principal):
-    """(doc_id, docstore node) of every document the principal's role may read."""
-    docstore = kb.ingestor.docstore
-    for doc_id in kb.ingestor.document_ids():
-        node = docstore.get_document(doc_id, raise_error=False)
-        if node is not None and node.metadata.get("audience", "all") in principal.audiences:
-            yield doc_id, node
+    """(doc_id, stored document) of every document the principal's role may read."""
+    for doc in kb.readable_documents(principal):
+        yield doc.doc_id, doc
 
 
 def all_commitments(kb: KnowledgeBase, principal: Principal) -> list[Commitment]:
@@ -268,14 +264,7 @@ def list_commitments(kb: KnowledgeBase, principal: Principal, filters: Commitmen
 
 def chunk_id_for(kb: KnowledgeBase, doc_id: str, page: int, start: int) -> str:
     """The indexed chunk holding a span, so a tracker citation opens like any other."""
-    corpus = kb.keyword.retriever.corpus if kb.keyword is not None else []
-    for m in corpus:
-        try:
-            if m["doc_id"] == doc_id and int(m["page"]) == page and int(m["start"]) <= start < int(m["end"]):
-                return m["node_id"]
-        except (KeyError, TypeError, ValueError):
-            continue
-    return ""
+    return kb.docs.chunk_at(doc_id, page, start)
 
 
 CSV_COLUMNS = ["organisation", "title", "kind", "when", "owner_label", "status", "text", "section", "theme", "time_from",

@@ -1,13 +1,11 @@
-"""Incremental ingestion: a corpus folder in, Chroma + BM25 + docstore kept in step.
+"""Incremental ingestion: a corpus folder in, Chroma + keyword index + documents kept in step.
 
-Files are loaded one by one (a bad file is reported and skipped), then committed in
-small batches through llama-index's `IngestionPipeline` (structure chunker, then the
-embedder) with the docstore in UPSERTS mode, so a changed file's old chunks are
-deleted before its new ones are added. The docstore is written atomically after each
-batch and always after Chroma, so a run killed at any point loses at most the batch
-in flight, and the next run repairs it: a file whose docstore entry is stale is
-re-ingested over its old chunks, and a file missing from the docstore has any chunks
-left in Chroma swept before it is added.
+Files are loaded one by one (a bad file is reported and skipped), then chunked and embedded
+in small batches through llama-index's `IngestionPipeline` (structure chunker, then the
+embedder), and written by `ingest.locking.StoreWriter` — the one write path, under the
+inter-process write lock, journalled so that a run killed at any point is completed by the
+next writer (its old chunks are replaced; see ingest/locking.py). Documents are kept by
+`ingest.documents.DocumentRepository`; a file whose stored source hash is stale is redone.
 """
 
 from __future__ import annotations
@@ -19,11 +17,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llama_index.core.ingestion import DocstoreStrategy, IngestionPipeline
+from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.schema import Document as LlamaDocument
 from llama_index.retrievers.bm25 import BM25Retriever
 
 from ingest import scope, store
+from ingest.documents import DocumentRepository
+from ingest.locking import StoreWriter, WriteBusy
 from ingest.embedding import encode, get_embedder, tokenizer_of
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
@@ -70,9 +70,13 @@ class Ingestor:
         self.embedder = get_embedder(settings)
         tokenizer = tokenizer_of(self.embedder)
         self.count_tokens = lambda text: len(tokenizer(text, add_special_tokens=False)["input_ids"])
-        self.collection = store.chroma_collection(store.chroma_client(settings), settings)
+        client = store.chroma_client(settings)
+        self.collection = store.chroma_collection(client, settings)
         self.vector_store = store.vector_store(self.collection)
-        self.docstore = store.load_docstore(settings.docstore_path)
+        self.documents = DocumentRepository(client, settings)
+        self.writer = StoreWriter(settings, self.vector_store, self.documents)  # the only writer of both
+        self.writer.migrate_docstore(settings.docstore_path, self.collection)  # an old data dir, once
+        self.writer.complete_interrupted()  # a writer killed mid-batch: finished before anything reads
         self.pipeline = IngestionPipeline(
             transformations=[
                 StructureChunker(
@@ -84,9 +88,8 @@ class Ingestor:
                 self.embedder,
                 UnitEmbedder(encode=lambda texts: encode(self.embedder, texts)),  # answer units, once
             ],
-            docstore=self.docstore,
-            vector_store=self.vector_store,
-            docstore_strategy=DocstoreStrategy.UPSERTS,
+            # No docstore and no vector store: the pipeline only chunks and embeds; StoreWriter
+            # writes chunks and documents together under the write lock.
             # The ingestion cache would keep transformed nodes (with embeddings) in memory for the
             # life of the process, for inputs the source hash already skips (issue 13 part 4).
             disable_cache=True,
@@ -112,6 +115,7 @@ class Ingestor:
         if dry_run:
             return self._dry_run(root, base, manifest, report, prune, started)
         store.remove_stale_temps(self.settings.data_dir)  # left by a build killed mid-write
+        self.writer.complete_interrupted()  # another process may have died since we opened
         walk = walk_corpus(root)
         paths = walk.files
         report.files.extend(FileResult(rel, "", "skipped", reason=why) for rel, why in walk.skipped)
@@ -130,7 +134,7 @@ class Ingestor:
         self._commit(batch)
         if root.is_dir():
             seen = {f.doc_id for f in report.files}
-            doomed = scope.to_remove(self.document_ids(), self.docstore, manifest.name, base, seen, prune)
+            doomed = scope.to_remove(self.document_ids(), self.documents, manifest.name, base, seen, prune)
             report.files.extend(self.remove_documents(doomed))
         changed = any(f.status in ("ingested", "removed") for f in report.files)
         report.keyword_index = self.refresh_keyword_index(force=changed)
@@ -147,7 +151,7 @@ class Ingestor:
             meta = manifest.meta_for(root, path)
         except Exception as exc:  # noqa: BLE001 - a name the manifest cannot map is this file's problem
             return FileResult(shown, "", "failed", reason=f"cannot name this file: {exc}"), None
-        if reason := scope.collision(self.docstore, meta.doc_id, meta.source_path):
+        if reason := scope.collision(self.documents, meta.doc_id, meta.source_path):
             return FileResult(shown, meta.doc_id, "failed", reason=reason), None
         try:
             source_hash = self._source_hash(path, meta)
@@ -161,27 +165,19 @@ class Ingestor:
             return FileResult(shown, meta.doc_id, "failed", reason=f"{type(exc).__name__}: {str(exc)[:200]}"), None
 
     def _commit(self, batch: list[tuple[FileResult, LlamaDocument]]) -> None:
-        """Chunk, embed and store a batch of files, then write the docstore atomically.
+        """Chunk and embed a batch of files (no lock held), then store them through the writer.
 
-        Batching gives the embedder full batches; it does not weaken crash safety, which
-        rests on the docstore being written last (see the module docstring).
+        Batching gives the embedder full batches; crash safety rests on the writer's journal
+        (see ingest/locking.py), so a batch killed mid-write is completed by the next writer.
         """
-        if not batch:
-            return
-        kept = []
-        for result, doc in batch:
-            try:
-                if not self.docstore.document_exists(doc.id_):
-                    self.vector_store.delete(doc.id_)  # sweep chunks of a run killed mid-file
-                kept.append((result, doc))
-            except Exception as exc:  # noqa: BLE001 - e.g. an id Chroma rejects: this file fails alone
-                result.status, result.reason = "failed", f"could not index: {type(exc).__name__}: {exc}"
-        batch = kept
         if not batch:
             return
         try:
             nodes = self.pipeline.run(documents=[doc for _, doc in batch])
-        except Exception as exc:  # noqa: BLE001 - isolate the file that breaks a batch
+            self.writer.replace([(doc.id_, doc.metadata) for _, doc in batch], nodes)
+        except WriteBusy:
+            raise
+        except Exception as exc:  # noqa: BLE001 - isolate the file that breaks a batch (e.g. an id Chroma rejects)
             if len(batch) == 1:
                 batch[0][0].status, batch[0][0].reason = "failed", f"could not index: {exc}"
                 return
@@ -193,15 +189,18 @@ class Ingestor:
             per_doc[node.ref_doc_id] = per_doc.get(node.ref_doc_id, 0) + 1
         for result, doc in batch:
             result.chunks = per_doc.get(doc.id_, 0)
-        store.persist_docstore(self.docstore, self.settings.docstore_path)
+
+    def reopen_chroma(self) -> None:
+        """A fresh embedded Chroma client: its in-memory vector index misses other processes' writes."""
+        store.forget_embedded(self.settings)
+        client = store.chroma_client(self.settings)
+        self.collection = store.chroma_collection(client, self.settings)
+        self.vector_store = store.vector_store(self.collection)
+        self.documents = DocumentRepository(client, self.settings)
+        self.writer = StoreWriter(self.settings, self.vector_store, self.documents)
 
     def delete_document(self, doc_id: str) -> bool:
-        if not self.docstore.document_exists(doc_id):
-            return False
-        self.vector_store.delete(doc_id)
-        self.docstore.delete_document(doc_id, raise_error=False)
-        store.persist_docstore(self.docstore, self.settings.docstore_path)
-        return True
+        return bool(self.writer.delete([doc_id]))
 
     def refresh_keyword_index(self, force: bool = False) -> BM25Retriever | None:
         """The keyword index that matches Chroma: the persisted one if current, else rebuilt.
@@ -216,7 +215,7 @@ class Ingestor:
         return store.build_bm25(self.collection, self.settings.bm25_dir)
 
     def document_ids(self) -> list[str]:
-        return sorted(self.docstore.get_all_document_hashes().values())
+        return self.documents.ids()
 
     def _dry_run(self, root: Path, base: Path, manifest: Manifest, report: IngestReport, prune: bool,
                  started: float) -> IngestReport:
@@ -226,7 +225,7 @@ class Ingestor:
             shown = display_path(str(path))
             try:
                 meta = manifest.meta_for(base, path)
-                if reason := scope.collision(self.docstore, meta.doc_id, meta.source_path):
+                if reason := scope.collision(self.documents, meta.doc_id, meta.source_path):
                     report.files.append(FileResult(shown, meta.doc_id, "failed", reason=reason))
                     continue
                 same = self._stored_meta(meta.doc_id).get("source_hash") == self._source_hash(path, meta)
@@ -236,7 +235,7 @@ class Ingestor:
                 report.files.append(FileResult(shown, "", "failed", reason=f"{type(exc).__name__}: {exc}"))
         if root.is_dir():
             seen = {f.doc_id for f in report.files}
-            for doc_id in scope.to_remove(self.document_ids(), self.docstore, manifest.name, base, seen, prune):
+            for doc_id in scope.to_remove(self.document_ids(), self.documents, manifest.name, base, seen, prune):
                 report.files.append(FileResult(doc_id, doc_id, "removed", reason="would be removed"))
         report.seconds = time.perf_counter() - started
         return report
@@ -254,7 +253,7 @@ class Ingestor:
         return removed
 
     def _stored_meta(self, doc_id: str) -> dict:
-        doc = self.docstore.get_document(doc_id, raise_error=False)
+        doc = self.documents.get(doc_id)
         return doc.metadata if doc is not None else {}
 
     def _source_hash(self, path: Path, meta) -> str:

@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 
-def stored_source(docstore: Any, doc_id: str) -> str:
-    doc = docstore.get_document(doc_id, raise_error=False)
-    return (doc.metadata.get("source_path") or "") if doc is not None else ""
+def stored_source(documents: Any, doc_id: str) -> str:
+    """The stored absolute source path of a document ("" if none); `documents` is a DocumentRepository."""
+    return documents.source_path(doc_id)
 
 
 def lies_under(source: str, root: Path) -> bool:

@@ -88,6 +88,9 @@ class Settings(BaseSettings):
     # --- serving --------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    # One writer at a time (ingest/locking.py); a server notices other processes' writes within refresh_s.
+    write_lock_timeout_s: float = 300.0
+    refresh_s: float = 1.0  # how often a server polls the change counter; 0 turns the watcher off
 
     @property
     def chroma_path(self) -> Path:

@@ -1,10 +1,10 @@
-"""Where chunks live: Chroma (dense), a persisted BM25 index (keywords), and the docstore.
+"""Where chunks live: Chroma (dense), a persisted BM25 index (keywords); documents: ingest/documents.py.
 
 Chroma is the source of truth for chunks; the BM25 index is derived from it after
 each ingest and stamped with a fingerprint of what it was built from, so a
 reader can tell a stale or half-written index and rebuild it instead of serving
-wrong results. The docstore holds one entry per document (its page texts and
-metadata) and is written atomically, so a killed run never leaves it corrupt.
+wrong results. Documents (pages, metadata) live in Chroma too, in a second collection
+owned by `ingest.documents.DocumentRepository`, and only `ingest.locking.StoreWriter` writes.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from typing import Any
 import chromadb
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import BaseNode
-from llama_index.core.storage.docstore import SimpleDocumentStore
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
@@ -38,6 +37,21 @@ def chroma_client(settings: Settings) -> Any:
         return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
     return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+def forget_embedded(settings: Settings) -> None:
+    """Make the next `chroma_client` build a new embedded Chroma instead of reusing this process's.
+
+    An embedded Chroma keeps its vector index in memory and does not see chunks another process
+    wrote; a new instance loads them. The old one is not stopped: queries in flight keep using it.
+    """
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    path = str(settings.chroma_path.resolve())
+    for identifier in list(SharedSystemClient._identifier_to_system):
+        if identifier and Path(identifier).resolve() == Path(path):
+            SharedSystemClient._identifier_to_system.pop(identifier, None)
+            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
 
 
 def chroma_collection(client: Any, settings: Settings) -> Any:
@@ -158,15 +172,3 @@ def load_bm25(path: Path, expected_fingerprint: str) -> BM25Retriever | None:
         return None
     return BM25Retriever.from_persist_dir(str(path))
 
-
-def load_docstore(path: Path) -> SimpleDocumentStore:
-    return SimpleDocumentStore.from_persist_path(str(path)) if path.exists() else SimpleDocumentStore()
-
-
-def persist_docstore(docstore: SimpleDocumentStore, path: Path) -> None:
-    """Write to a temporary file then rename: a kill mid-write leaves the old file intact."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".docstore-", suffix=".json")
-    os.close(fd)
-    docstore.persist(tmp)
-    os.replace(tmp, path)

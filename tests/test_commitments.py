@@ -22,7 +22,6 @@ from ingest.commitment_cues import find_owner, has_marker, kind_of
 from ingest.loaders import load_document
 from ingest.minutes import extract_minutes
 from ingest.models import DocumentMeta
-from ingest.nodes import from_llama_document
 from ingest.timeframes import parse_frame
 from ingest.tracker import extract_tracker_rows
 from tests.conftest import PRIVATE_DOC_ID, auth
@@ -119,9 +118,9 @@ def test_markers():
 
 
 def test_stored_rows_match_a_fresh_extraction(kb):
-    node = kb.ingestor.docstore.get_document(PHASE2)
+    node = kb.docs.get(PHASE2)
     assert node.metadata["tracker_version"] and "review" in node.metadata
-    fresh = extract_tracker_rows(from_llama_document(node))
+    fresh = extract_tracker_rows(node.document())
     assert [c["text"] for c in fresh] == [c.text for c in sorted(list_commitments(kb, STAFF, doc_id=PHASE2),
                                                                  key=lambda c: c.start)]
 

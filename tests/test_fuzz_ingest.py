@@ -82,8 +82,9 @@ def test_good_files_are_stored_with_their_text_decoded(fuzz_run):
     entries, _, _, ingestor, rows = fuzz_run
     for entry in entries:
         if entry.needle:
-            node = ingestor.docstore.get_document(_row(rows, entry).doc_id, raise_error=False)
-            assert node is not None and entry.needle in node.text, (entry.name, node and node.text[:200])
+            node = ingestor.documents.get(_row(rows, entry).doc_id)
+            text = node.document().text if node is not None else ""
+            assert entry.needle in text, (entry.name, text[:200])
 
 
 def test_nothing_from_outside_the_folder_is_stored_and_chunks_are_capped(fuzz_run):

@@ -32,6 +32,23 @@ def _grow_corpus(dest: Path, copies: int = 8) -> Path:
     return dest
 
 
+def stored_ids(data: Path) -> list[str]:
+    """Document ids as a separate reader process sees them (a plain Chroma client, no embedder)."""
+    from ingest.documents import DocumentRepository
+    from ingest.store import chroma_client
+
+    settings = Settings(data_dir=data)
+    return DocumentRepository(chroma_client(settings), settings).ids()
+
+
+def wait_for_documents(data: Path, proc: subprocess.Popen, at_least: int = 1, timeout: float = 180) -> None:
+    deadline = time.time() + timeout
+    while not (data / "chroma").exists() or len(stored_ids(data)) < at_least:
+        assert proc.poll() is None, "the writer ended before it could be killed"
+        assert time.time() < deadline
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("extra_delay", [0.0, 1.5])
 def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float):
     corpus = _grow_corpus(tmp_path / "corpus")
@@ -39,11 +56,7 @@ def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float)
     env = {**os.environ, "ETHOS_DATA_DIR": str(data), "ETHOS_COMMIT_PAGES": "2"}
     proc = subprocess.Popen([*ETHOS, "ingest", str(corpus)], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 180
-    while not (data / "docstore.json").exists():  # wait until at least one file is committed
-        assert proc.poll() is None, "ingest ended before it could be killed"
-        assert time.time() < deadline
-        time.sleep(0.05)
+    wait_for_documents(data, proc)  # at least one batch committed (read as another process would)
     time.sleep(extra_delay)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
@@ -55,6 +68,10 @@ def test_killed_run_then_rerun_is_consistent(tmp_path: Path, extra_delay: float)
     report = ing.ingest_corpus(corpus)
     assert report.count("failed") == 0
     assert_consistent(settings, ing, corpus)
+    assert ing.documents.intents() == [], "the journal is cleared once the next run completed it"
+    for doc_id in ing.document_ids():  # every document is whole: its pages and every chunk's span
+        doc = ing.documents.get(doc_id)
+        assert doc.page_count == len(ing.documents.pages(doc_id)) > 0 and doc.chunks
 
     # Deterministic chunk ids: the repaired index equals one built in a single clean run.
     clean = Ingestor(Settings(data_dir=tmp_path / "clean"))

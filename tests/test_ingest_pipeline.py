@@ -9,7 +9,6 @@ import pytest
 
 from ingest import store
 from ingest.manifest import load_manifest
-from ingest.nodes import from_llama_document
 from ingest.pipeline import Ingestor
 from ingest.settings import Settings
 
@@ -28,7 +27,7 @@ def bm25_ids(settings: Settings, ing: Ingestor) -> list[str]:
 
 
 def assert_consistent(settings: Settings, ing: Ingestor, corpus: Path) -> None:
-    """Chroma, BM25 and docstore agree with each other and with the files on disk."""
+    """Chroma, BM25 and the document repository agree with each other and with the files on disk."""
     ids = chroma_ids(ing)
     assert len(ids) == len(set(ids)), "duplicate chunk ids in Chroma"
     assert ids == bm25_ids(settings, ing)
@@ -58,8 +57,7 @@ def test_demo_chunks_are_verbatim_bounded_and_structured(settings, corpus):
     assert len(got["ids"]) == report.chunks_added > 20
     pages = {}
     for doc_id in ing.document_ids():
-        doc = from_llama_document(ing.docstore.get_document(doc_id))
-        pages.update({(doc_id, p.number): p.text for p in doc.pages})
+        pages.update({(doc_id, p.number): p.text for p in ing.documents.pages(doc_id)})
     sections = set()
     for text, meta in zip(got["documents"], got["metadatas"]):
         assert pages[(meta["doc_id"], meta["page"])][meta["start"] : meta["end"]] == text

@@ -56,13 +56,13 @@ def test_the_same_relative_path_in_two_folders_is_refused_not_replaced(tmp_path:
     report = ingestor.ingest_corpus(b, corpus="trust")
     [row] = [f for f in report.files if f.doc_id == "trust/send-policy.md"]
     assert row.status == "failed" and "school-a" in row.reason and "--corpus" in row.reason
-    kept = ingestor.docstore.get_document("trust/send-policy.md")
-    assert "key worker" in kept.text
+    kept = ingestor.documents.get("trust/send-policy.md")
+    assert "key worker" in kept.document().text
 
     shutil.rmtree(a)  # the first folder moved away: the second now takes the id
     moved = ingestor.ingest_corpus(b, corpus="trust")
     assert _statuses(moved)["trust/send-policy.md"] == "ingested"
-    assert "nurture group" in ingestor.docstore.get_document("trust/send-policy.md").text
+    assert "nurture group" in ingestor.documents.get("trust/send-policy.md").document().text
 
 
 def test_dry_run_reports_and_changes_nothing(tmp_path: Path, ingestor: Ingestor):

@@ -81,7 +81,7 @@ def remove(
     settings = _settings(data_dir=data_dir)
     with console.status("Opening the index…"):
         ingestor = Ingestor(settings)
-    found = scope.matching(ingestor.document_ids(), ingestor.docstore, targets)
+    found = scope.matching(ingestor.document_ids(), ingestor.documents, targets)
     if not found:
         console.print(f"[red]No stored document matches {', '.join(targets)}[/red]")
         raise typer.Exit(1)
