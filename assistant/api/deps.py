@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from anyio import CapacityLimiter
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
@@ -22,11 +23,13 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer <api k
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: <api key>")
 
 
-def get_settings(request: Request) -> Settings:
+# The trivial dependencies are `async def` on purpose: a plain `def` dependency costs a trip
+# through the threadpool on every request, and a cheap read should not queue for three of them.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_assistant(request: Request) -> Assistant:
+async def get_assistant(request: Request) -> Assistant:
     assistant = getattr(request.app.state, "assistant", None)
     if assistant is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "The assistant is still starting")
@@ -37,11 +40,19 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 AssistantDep = Annotated[Assistant, Depends(get_assistant)]
 
 
-def get_kb(assistant: AssistantDep) -> KnowledgeBase:
+async def get_kb(assistant: AssistantDep) -> KnowledgeBase:
     return assistant.kb
 
 
 KnowledgeDep = Annotated[KnowledgeBase, Depends(get_kb)]
+
+
+async def get_answer_limiter(request: Request) -> CapacityLimiter:
+    """The app's one bound on answers computed at once (see `assistant.api.answering`)."""
+    return request.app.state.answer_limiter
+
+
+AnswerLimiterDep = Annotated[CapacityLimiter, Depends(get_answer_limiter)]
 
 
 def get_principal(

@@ -3,8 +3,9 @@
 The Assistant (embedder, index, optional LLM) is expensive, so it is built once —
 in the lifespan, or passed in by a caller that already has one (tests, the UI
 process) — and shared by every request through `deps.get_assistant`. The
-Assistant is synchronous; routes are plain `def`, so FastAPI runs them in its
-threadpool and concurrent questions do not block the event loop.
+Assistant is synchronous: reads are plain `def` routes run in FastAPI's threadpool, and
+answers run on their own limiter sized to the cores (`assistant.api.answering`), so a
+burst of questions never leaves cheap reads waiting for a thread.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from assistant.api.answering import answer_limiter
 from assistant.api.auth import load_keys
 from assistant.api.limits import BodyLimits
 from assistant.api.upload_guard import GradioUploadGuard
@@ -66,6 +68,7 @@ def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAP
     app.state.settings = settings
     app.state.api_keys = load_keys(settings)  # a bad keys file fails here, at start-up
     app.state.assistant = assistant
+    app.state.answer_limiter = answer_limiter(settings)
     for router in (ask.router, documents.router, commitments.router, reviews.router, health.router, openai_compat.router):
         app.include_router(router)
     # Both pure ASGI and added here, so they also cover the Gradio app `mount_ui` mounts later.

@@ -1,14 +1,19 @@
-"""Questions: `POST /api/ask` (one JSON answer) and `POST /api/chat` (the same, streamed as SSE)."""
+"""Questions: `POST /api/ask` (one JSON answer) and `POST /api/chat` (the same, streamed as SSE).
+
+Both are computed on the app's answer limiter (`assistant.api.answering`), not FastAPI's
+threadpool, so a burst of questions waits its turn without delaying cheap reads.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import StreamingResponse
 
-from assistant.api.deps import AssistantDep, PrincipalDep
+from assistant.api.answering import run_answer, stream_answer
+from assistant.api.deps import AnswerLimiterDep, AssistantDep, PrincipalDep
 from assistant.api.routes import SSE_HEADERS, sse
 from assistant.api.schemas import AskRequest
 from assistant.models import Answer
@@ -19,11 +24,13 @@ router = APIRouter(prefix="/api", tags=["ask"])
 
 
 @router.post("/ask", response_model=Answer)
-def ask(body: AskRequest, assistant: AssistantDep, principal: PrincipalDep) -> Answer:
+async def ask(body: AskRequest, assistant: AssistantDep, principal: PrincipalDep,
+              slots: AnswerLimiterDep) -> Answer:
     """Answer a question from the documents the caller may read, with verbatim citations."""
     check_mode(body, assistant)
     filters = body.filters.to_filters() if body.filters else None
-    return assistant.ask(body.question, principal, history=body.history, filters=filters, mode=body.mode)
+    return await run_answer(slots, assistant.ask, body.question, principal, history=body.history, filters=filters,
+                            mode=body.mode)
 
 
 @router.post(
@@ -32,11 +39,12 @@ def ask(body: AskRequest, assistant: AssistantDep, principal: PrincipalDep) -> A
     responses={200: {"content": {"text/event-stream": {}},
                      "description": "`token` events ({text}), then `citations` ([...]), then `done` (the Answer)"}},
 )
-def chat(body: AskRequest, assistant: AssistantDep, principal: PrincipalDep) -> StreamingResponse:
+async def chat(body: AskRequest, assistant: AssistantDep, principal: PrincipalDep,
+               slots: AnswerLimiterDep) -> StreamingResponse:
     """The same answer as /api/ask, streamed as Server-Sent Events while it is produced."""
     check_mode(body, assistant)
     filters = body.filters.to_filters() if body.filters else None
-    events = assistant.stream(body.question, principal, body.history, filters, body.mode)
+    events = stream_answer(slots, assistant.stream(body.question, principal, body.history, filters, body.mode))
     return StreamingResponse(_chat_events(events), media_type="text/event-stream", headers=SSE_HEADERS)
 
 
@@ -47,10 +55,10 @@ def check_mode(body: AskRequest, assistant: Assistant) -> None:
                             "Generative mode needs an LLM; none is configured (use auto or extractive)")
 
 
-def _chat_events(events: Iterator[str | Answer]) -> Iterator[str]:
-    """A sync generator: Starlette iterates it in the threadpool, so the event loop stays free."""
+async def _chat_events(events: AsyncIterator[str | Answer]) -> AsyncIterator[str]:
+    """The answer is computed on answer workers (`stream_answer`); only formatting runs here."""
     try:
-        for event in events:
+        async for event in events:
             if isinstance(event, Answer):
                 yield sse([c.model_dump() for c in event.citations], "citations")
                 yield sse(event.model_dump(), "done")
