@@ -124,7 +124,11 @@ def _scope(f: CommitmentFilters) -> str:
 
 
 def _owners_line(rows: list[Commitment]) -> str:
-    named = Counter(c.owner for c in rows if c.owner)
+    spelled: dict[str, Counter] = {}  # "SENDCo" and "SENDCO" are one owner, shown as most often written
+    for c in rows:
+        if c.owner:
+            spelled.setdefault(" ".join(c.owner.lower().split()), Counter())[c.owner] += 1
+    named = Counter({v.most_common(1)[0][0]: sum(v.values()) for v in spelled.values()})
     unstated = sum(1 for c in rows if not c.owner)
     if not named:
         return f"Who owns them: the owner is not stated in the document for any of the {len(rows)}."

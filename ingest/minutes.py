@@ -116,7 +116,7 @@ def _sentences(text: str, base: int) -> list[tuple[int, int]]:
 
 
 def _owner_ok(owner: str | None) -> str | None:
-    owner = re.sub(r"^(?:the\s+)", "", " ".join((owner or "").split()))
+    owner = re.sub(r"\s*/\s*", "/", re.sub(r"^(?:the\s+)", "", " ".join((owner or "").split())))
     if not owner or owner.split()[0] in NOT_OWNER:
         return None
     return owner
@@ -155,8 +155,9 @@ def extract_minutes(doc: Document) -> list[dict]:
     for page in doc.pages:
         table = bool(re.search(r"\bBY\s+WHOM\b", page.text))
         cols: dict[str, int] | None = None
-        for b in page.blocks:  # headings too: "Clerk to notify Babcock ..." often looks like one
+        for bi, b in enumerate(page.blocks):  # headings too: "Clerk to notify Babcock ..." often looks like one
             section = SECTION_SEP.join(b.section_path)
+            after = page.blocks[bi + 1] if bi + 1 < len(page.blocks) else None
             in_log = bool(LOG_RX.search(section))
             if b.kind == "table_row":
                 header = _columns(page.text[b.start:b.end].split("|"))
@@ -182,6 +183,15 @@ def extract_minutes(doc: Document) -> list[dict]:
                 context = page.text[spans[first][0]:s]
                 ref = ITEM_REF_RX.match(text)
                 m = next((m for rx in TABLE_OWNER_RXS if (m := rx.search(text[ref.end():]))), None) if ref else None
+                if table and ref and m is None and k == len(spans) - 1 and after is not None:
+                    # the owner cell wrapped onto the next line: "103b/2122 Agree ... available." + "Heather Poustie/ … | asap"
+                    nxt = page.text[after.start:after.end]
+                    m = next((m for rx in TABLE_OWNER_RXS if (m := rx.fullmatch(" " + nxt))), None)
+                    if m is not None:
+                        body = ref.end() + len(text[ref.end():]) - len(text[ref.end():].lstrip())
+                        add(page, s + body, e, section or "Actions", "action", _owner_ok(m.group("owner")),
+                            m.group("when"), context=context)
+                        continue
                 if table and m:  # "110a/2122 Circulate ... Clerk asap"
                     body = ref.end() + len(text[ref.end():]) - len(text[ref.end():].lstrip())
                     end = ref.end() + m.start()

@@ -128,6 +128,17 @@ def test_owners_resolve_to_posts_by_the_minutes_roster():
             status_of("ongoing"), status_of("April 2025")) == ("done", "open", "open", "open", None)
 
 
+def test_owner_spellings_are_counted_as_one():
+    from assistant.commitments import _owners_line
+    from assistant.tracker import Commitment
+
+    def row(i: int, owner: str | None) -> Commitment:
+        return Commitment(id=f"d#1:{i}", text="x", kind="pledge", owner=owner, doc_id="d", title="t", organisation="o",
+                          audience="all", page=1, start=i, end=i + 1, section="")
+    line = _owners_line([row(0, "SENDCo"), row(1, "SENDCO"), row(2, "SENDCo"), row(3, None)])
+    assert line == "Who owns them: 3 name an owner — SENDCo (3); for the other 1 the owner is not stated in the document."
+
+
 def test_generated_minutes_rows(tmp_path):
     path = tmp_path / "fgb-minutes-12-may-2025.pdf"
     path.write_bytes(report_pdf_bytes(MAY))
@@ -150,6 +161,8 @@ def test_real_minutes_owners_by_post_and_context():
     assert rows["Heather agreed to discuss this with Simon and Paul. ."]["owner_role"] == "Headteacher"
     assert "School Improvement Plan" in rows["Heather agreed to discuss this with Simon and Paul. ."]["context"]
     assert rows["Minutes to website"]["owner_role"] == "Clerk"
+    wrapped = rows["Agree the increase in pay for the caretaker when detailed information is available."]
+    assert (wrapped["owner"], wrapped["due_text"]) == ("Heather Poustie/Simon Barnes/Andrew McKenzie", "asap")
     assert all(r["status"] is None and not r["log"] for r in rows.values())  # no action log in these minutes
 
 
