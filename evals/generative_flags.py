@@ -22,11 +22,23 @@ FIELDS = ["set", "id", "index", "flagged", "supported_by_hand", "citations", "se
 
 
 def kept_sentences(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Every sentence of a kept generative answer (the ones a user reads with or without a flag)."""
-    return [{"set": r["set"], "id": r["id"], "index": i, "flagged": int(not s["supported"]),
-             "citations": " ".join(map(str, s["citations"])), "sentence": s["text"]}
-            for r in rows if r["mode"] == "generative" and r["llm_called"] and r["answer_mode"] == "generative"
-            for i, s in enumerate(r["sentences"])]
+    """What the check judged: every sentence of a kept generative answer (the ones a user reads,
+    with or without a flag), and each reply replaced because nothing in it was supported (index
+    -1, the model's whole raw reply, flagged: the check rejected all of it)."""
+    from assistant.generative import NOT_SUPPORTED
+
+    out = []
+    for r in rows:
+        if r["mode"] != "generative" or not r["llm_called"]:
+            continue
+        if r["answer_mode"] == "generative" and not r["refused"]:
+            out += [{"set": r["set"], "id": r["id"], "index": i, "flagged": int(not s["supported"]),
+                     "citations": " ".join(map(str, s["citations"])), "sentence": s["text"]}
+                    for i, s in enumerate(r["sentences"])]
+        elif r["answer"].startswith(NOT_SUPPORTED) and r["model"]:
+            out.append({"set": r["set"], "id": r["id"], "index": -1, "flagged": 1, "citations": "",
+                        "sentence": " ".join(r["model"]["raw"].split())})
+    return out
 
 
 def draw(rows: list[dict[str, Any]], n: int = 20, seed: int = 14) -> list[dict[str, Any]]:
@@ -53,7 +65,10 @@ def flag_scores(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
               and (j["set"], j["id"], j["index"], j["sentence"]) in current]
     total_flagged = sum(s["flagged"] for s in current.values())
     total_unflagged = len(current) - total_flagged
-    head = (f"The run's kept generative answers hold {len(current)} sentences, {total_flagged} flagged unsupported. ")
+    replaced = sum(s["index"] == -1 for s in current.values())
+    head = (f"The check judged {len(current)} sentences of the model's: {len(current) - replaced} in kept answers "
+            f"and {replaced} whole replies replaced because nothing in them was supported (counted as flagged); "
+            f"{total_flagged} flagged in all. ")
     if not judged:
         return {"precision": float("nan"), "recall": float("nan"),
                 "text": head + f"No hand judgements in `{path.name}` match this run's sentences yet."}

@@ -133,6 +133,7 @@ def test_generative_mode_without_a_model_is_a_clear_error(tmp_path):
 def test_flag_precision_and_recall_come_from_the_hand_judgements(tmp_path):
     def answer(id_: str, flags: list[bool]) -> dict:
         return {"set": "demo", "id": id_, "mode": "generative", "llm_called": True, "answer_mode": "generative",
+                "refused": False, "answer": "…", "model": {"raw": "…"},
                 "sentences": [{"text": f"{id_} s{i}", "supported": not f, "citations": [1]} for i, f in enumerate(flags)]}
 
     # 4 flagged and 8 unflagged sentences in the run; 2 flagged and 4 unflagged judged by hand
@@ -147,3 +148,16 @@ def test_flag_precision_and_recall_come_from_the_hand_judgements(tmp_path):
     # recall weighted to the run: caught 1 × 4/2 = 2, missed 1 × 8/4 = 2 → 0.5
     assert got["recall"] == pytest.approx(0.5)
     assert math.isnan(flag_scores(tmp_path / "none.csv", rows)["precision"])
+
+
+def test_a_reply_replaced_for_being_unsupported_counts_as_one_flag_on_the_whole_reply():
+    from assistant.generative import NOT_SUPPORTED
+    from evals.generative_flags import kept_sentences
+
+    row = {"set": "demo", "id": "demo-021", "mode": "generative", "llm_called": True, "answer_mode": "extractive",
+           "refused": False, "answer": NOT_SUPPORTED + "\n\nquoted", "model": {"raw": " [3]\n"},
+           "sentences": [{"text": "quoted", "supported": True, "citations": [1]}]}
+    assert kept_sentences([row]) == [{"set": "demo", "id": "demo-021", "index": -1, "flagged": 1, "citations": "",
+                                      "sentence": "[3]"}]
+    refused = {**row, "answer_mode": "generative", "refused": True, "answer": "The documents you can access…"}
+    assert kept_sentences([refused]) == []  # a refusal is scored as a refusal, not as flags
