@@ -22,6 +22,14 @@ from assistant.models import Principal
 from ingest.settings import Settings
 
 ROLES = ("staff", "governor", "admin")
+#: THE role policy: which document audiences each role may read. Governors approve staff
+#: policies, so they see staff documents too; staff never see governor-only papers.
+#: `ETHOS_ROLE_AUDIENCES` (Settings.role_audiences) replaces it for an install.
+ROLE_AUDIENCES: dict[str, tuple[str, ...]] = {
+    "staff": ("all", "staff"),
+    "governor": ("all", "staff", "governors"),
+    "admin": ("all", "staff", "governors"),
+}
 #: Whoever is not a known principal (a reader asked without one): documents for everyone only.
 PUBLIC = Principal(role="public", audiences=("all",), name="public")
 
@@ -62,8 +70,20 @@ def principal_for_key(settings: Settings, key: str | None) -> Principal:
 
 def principal_for(role: str, settings: Settings, name: str = "", organisation: str | None = None) -> Principal:
     """`organisation` is what "our" means for this asker: the key's own, else the install's."""
-    return Principal(role=role, audiences=tuple(settings.audiences_for(role)), name=name,
+    return Principal(role=role, audiences=audiences_for(role, settings), name=name,
                      organisation=organisation or settings.organisation)
+
+
+def audiences_for(role: str, settings: Settings | None = None) -> tuple[str, ...]:
+    """Audiences a role may read; an unknown role sees only public (`all`) documents."""
+    policy = settings.role_audiences if settings is not None and settings.role_audiences else ROLE_AUDIENCES
+    return tuple(policy.get(role, ("all",)))
+
+
+def known_audiences(settings: Settings | None = None) -> list[str]:
+    """Every audience some role reads: the values an upload or a manifest may give a document."""
+    policy = settings.role_audiences if settings is not None and settings.role_audiences else ROLE_AUDIENCES
+    return sorted({a for readable in policy.values() for a in readable})
 
 
 def readable(principal: Principal, meta: Mapping[str, Any] | Any) -> bool:

@@ -19,6 +19,7 @@ from typing import BinaryIO, Literal
 
 from pydantic import BaseModel, Field
 
+from assistant.access import known_audiences
 from assistant.knowledge import KnowledgeBase
 from ingest.manifest import MANIFEST_NAME, SUPPORTED_SUFFIXES, load_manifest
 from ingest.settings import Settings
@@ -71,7 +72,7 @@ def check_uploads(uploads: list[Upload], settings: Settings, title: str | None =
         raise UploadRejected("invalid", "Two files in the upload have the same name")
     if title and len(uploads) > 1:
         raise UploadRejected("invalid", "A title can only be given when uploading one file")
-    known = {a for audiences in settings.role_audiences.values() for a in audiences}
+    known = set(known_audiences(settings))
     if audience and audience.strip() not in known:
         raise UploadRejected("invalid", f"Unknown audience '{audience}'; use one of {sorted(known)}")
     return names

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from assistant.access import audiences_for
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Principal
 from assistant.service import Assistant
@@ -41,4 +42,4 @@ def open_corpus(name: str, keep: Path = DEFAULT_KEEP, base: Settings | None = No
 
 def reader(settings: Settings) -> Principal:
     """Evaluations read as an admin: every document of the set's corpus is in scope."""
-    return Principal(role="admin", audiences=tuple(settings.audiences_for("admin")), name="eval")
+    return Principal(role="admin", audiences=audiences_for("admin", settings), name="eval")

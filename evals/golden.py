@@ -21,6 +21,7 @@ from pathlib import Path
 
 from assistant.refusal import decide
 from assistant.scoring import default_params
+from assistant.access import audiences_for
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Answer, Evidence, Principal, Turn
 from assistant.service import Assistant
@@ -76,7 +77,7 @@ def fresh_index(set_name: str, settings: Settings) -> Iterator[KnowledgeBase]:
 
 
 def admin(settings: Settings) -> Principal:
-    return Principal(role="admin", audiences=tuple(settings.audiences_for("admin")), name="eval")
+    return Principal(role="admin", audiences=audiences_for("admin", settings), name="eval")
 
 
 # -- retrieval -------------------------------------------------------------------------------

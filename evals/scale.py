@@ -98,6 +98,7 @@ def build(size: int, data: Path, real: bool, budget_s: float) -> dict:
 def query(data: Path, real: bool, schools: int, n: int, host: str | None, port: int) -> dict:
     import ingest.pipeline
     from assistant.models import Principal
+    from assistant.access import audiences_for
     from assistant.service import Assistant
     from evals.synth import HashEmbedder, questions
     from ingest.settings import Settings
@@ -110,7 +111,7 @@ def query(data: Path, real: bool, schools: int, n: int, host: str | None, port: 
     assistant = Assistant(settings)
     load_s = time.perf_counter() - t
     rss_loaded = rss_mb()
-    staff = Principal("staff", tuple(settings.audiences_for("staff")))
+    staff = Principal("staff", audiences_for("staff", settings))
     qs = questions(n, schools)
     for q in qs[:3]:
         assistant.ask(q, staff, mode="extractive")

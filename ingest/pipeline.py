@@ -109,7 +109,7 @@ class Ingestor:
         started = time.perf_counter()
         root = root.resolve()
         base = root if root.is_dir() else root.parent
-        audiences = frozenset(a for readable in self.settings.role_audiences.values() for a in readable)
+        audiences = self.settings.audience_values()  # None: the manifest's own (all, staff, governors)
         manifest = load_manifest(base, corpus, audiences)
         report = IngestReport(dry_run=dry_run)
         if dry_run:

@@ -16,14 +16,6 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Role = Literal["staff", "governor", "admin"]
 
-#: Which document audiences each role may read. Governors approve staff policies,
-#: so they see staff documents too; staff never see governor-only papers.
-DEFAULT_ROLE_AUDIENCES: dict[str, list[str]] = {
-    "staff": ["all", "staff"],
-    "governor": ["all", "staff", "governors"],
-    "admin": ["all", "staff", "governors"],
-}
-
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="ETHOS_", env_file=".env", extra="ignore")
@@ -78,7 +70,8 @@ class Settings(BaseSettings):
     api_keys_file: Path | None = None  # TOML: [keys] "<key>" = "staff" | "governor" | "admin"
     api_keys: dict[str, Role] = Field(default_factory=dict)
     default_role: Role | None = "admin"  # role for requests without a key; None → 401
-    role_audiences: dict[str, list[str]] = Field(default_factory=lambda: dict(DEFAULT_ROLE_AUDIENCES))
+    # Who reads what is assistant.access.ROLE_AUDIENCES; this only overrides it (ETHOS_ROLE_AUDIENCES, JSON).
+    role_audiences: dict[str, list[str]] | None = None
     max_upload_mb: int = 25
     organisation: str | None = None  # the install's own organisation: what "our" means by default
     max_request_mb: int = 2  # any non-upload request body above this gets 413
@@ -88,8 +81,6 @@ class Settings(BaseSettings):
     # --- serving --------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
-    # Answers computed at once by a server (0 → one per core); more wait their turn, cheap reads never do.
-    answer_workers: int = 0
     # One writer at a time (ingest/locking.py); a server notices other processes' writes within refresh_s.
     write_lock_timeout_s: float = 300.0
     refresh_s: float = 1.0  # how often a server polls the change counter; 0 turns the watcher off
@@ -110,6 +101,6 @@ class Settings(BaseSettings):
     def bm25_dir(self) -> Path:
         return self.data_dir / "bm25"
 
-    def audiences_for(self, role: str) -> list[str]:
-        """Audiences a role may read; an unknown role sees only public (`all`) documents."""
-        return list(self.role_audiences.get(role, ["all"]))
+    def audience_values(self) -> frozenset[str] | None:
+        """The audiences an override names (what a manifest may then say); None: the manifest's own set."""
+        return frozenset(a for readable in self.role_audiences.values() for a in readable) if self.role_audiences else None

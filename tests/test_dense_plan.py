@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 import assistant.dense as dense
+from assistant.access import audiences_for
 from assistant.dense import PostFilteredRetriever, dense_retriever
 from assistant.models import Filters, Principal
 from tests.conftest import PRIVATE_DOC_ID
@@ -33,7 +34,7 @@ def _plans(assistant, principal: Principal, filters: Filters | None, monkeypatch
 
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_post_filter_matches_chroma_filter_for_staff(assistant, question, monkeypatch):
-    staff = Principal("staff", tuple(assistant.settings.audiences_for("staff")))
+    staff = Principal("staff", audiences_for("staff", assistant.settings))
     filtered, post = _plans(assistant, staff, None, monkeypatch)
     assert isinstance(post, PostFilteredRetriever) and not isinstance(filtered, PostFilteredRetriever)
     got = post.retrieve(question)
@@ -44,7 +45,7 @@ def test_post_filter_matches_chroma_filter_for_staff(assistant, question, monkey
 
 def test_narrow_filter_falls_back_to_chroma_filter(assistant, monkeypatch):
     """A filter that keeps few chunks leaves too few survivors: the filtered query is used."""
-    staff = Principal("staff", tuple(assistant.settings.audiences_for("staff")))
+    staff = Principal("staff", audiences_for("staff", assistant.settings))
     filters = Filters(doc_id=["demo/phase-2-growth-plan.txt"])
     filtered, post = _plans(assistant, staff, filters, monkeypatch)
     post.unfiltered = assistant.kb.vector_index.as_retriever(similarity_top_k=assistant.settings.candidate_k)
@@ -54,7 +55,7 @@ def test_narrow_filter_falls_back_to_chroma_filter(assistant, monkeypatch):
 
 
 def test_governor_sees_the_paper_through_the_post_filter(assistant, monkeypatch):
-    governor = Principal("governor", tuple(assistant.settings.audiences_for("governor")))
+    governor = Principal("governor", audiences_for("governor", assistant.settings))
     _, post = _plans(assistant, governor, None, monkeypatch)
     assert PRIVATE_DOC_ID in {n.node.metadata["doc_id"] for n in post.retrieve("What is Project Kestrel?")}
 
@@ -74,10 +75,10 @@ def test_post_filter_rule_matches_the_where_clause_semantics():
 
 def test_bm25_hits_come_back_as_full_chunks(assistant):
     """Keyword-only retrieval returns whole chunks (text and metadata from Chroma), never the paper for staff."""
-    staff = Principal("staff", tuple(assistant.settings.audiences_for("staff")))
+    staff = Principal("staff", audiences_for("staff", assistant.settings))
     got = assistant.retriever.retrieve("Kestrel catering contract deficit", staff, mode="bm25", top_k=10).evidence
     assert all(e.chunk.doc_id != PRIVATE_DOC_ID for e in got)
-    governor = Principal("governor", tuple(assistant.settings.audiences_for("governor")))
+    governor = Principal("governor", audiences_for("governor", assistant.settings))
     got = assistant.retriever.retrieve("Kestrel catering contract deficit", governor, mode="bm25").evidence
     assert got[0].chunk.doc_id == PRIVATE_DOC_ID and "catering contract" in got[0].chunk.text
     assert got[0].keyword and got[0].keyword > 0 and got[0].chunk.page >= 1

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.access import audiences_for
 from assistant.models import Principal
 from evals import metrics
 from evals.cases import Outcome, answer, golden_cases, prepare, summary
@@ -26,7 +27,7 @@ SLACK = 0.05
 @pytest.fixture(scope="module")
 def outcomes(assistant) -> dict[str, list[tuple[Outcome, float]]]:
     settings = assistant.settings
-    staff = Principal(role="staff", audiences=tuple(settings.audiences_for("staff")), name="eval")
+    staff = Principal(role="staff", audiences=audiences_for("staff", settings), name="eval")
     out: dict[str, list[tuple[Outcome, float]]] = {"test": [], "tune": []}
     for case in golden_cases("demo"):
         prepared = prepare(assistant, staff, case)
@@ -56,7 +57,7 @@ def test_both_halves_hold_their_figures(outcomes, half: str) -> None:
 
 
 def test_every_citation_is_verbatim_and_no_governors_paper_reaches_staff(outcomes, assistant) -> None:
-    admin = Principal(role="admin", audiences=tuple(assistant.settings.audiences_for("admin")))
+    admin = Principal(role="admin", audiences=audiences_for("admin", assistant.settings))
     for rows in outcomes.values():
         for o, _ in rows:
             assert o.answer.citations, f"{o.case.id}: no citations"

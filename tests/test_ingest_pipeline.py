@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from assistant.access import audiences_for
 from ingest import store
 from ingest.manifest import load_manifest
 from ingest.pipeline import Ingestor
@@ -184,7 +185,7 @@ def test_startup_fingerprints_chroma_once_and_a_rebuilt_index_serves_queries(set
     (corpus / "extra.md").write_text("# Extra\n\nOur minibus timetable is agreed each term.\n", encoding="utf-8")
     kb.ingest(corpus)  # the ingest's fresh index is what the reader picks up: one fingerprint, in the build
     assert len(calls) == 1 and "demo/extra.md" in set(kb.keyword.columns["doc_id"])
-    admin = Principal("admin", tuple(settings.audiences_for("admin")))
+    admin = Principal("admin", audiences_for("admin", settings))
     victim = kb.documents(admin)[0].doc_id
     assert kb.delete(victim)
     got = Retriever(kb, settings).retrieve("values vision mission", admin, mode="bm25").evidence

@@ -16,7 +16,7 @@ from typing import Any
 
 import gradio as gr
 
-from assistant.access import AuthError
+from assistant.access import AuthError, known_audiences
 from assistant.uploads import UPLOADS, Upload, UploadRejected, check_uploads, ingest_uploads, remove_document
 from assistant.models import Principal
 from assistant.upload_guess import guess
@@ -34,7 +34,7 @@ AUDIENCE_LABELS = {"all": "Everyone", "staff": "Staff and governors", "governors
 
 class LibraryHandlers(TabHandlers):
     def audience_choices(self) -> list[tuple[str, str]]:
-        known = sorted({a for audiences in self.settings.role_audiences.values() for a in audiences})
+        known = known_audiences(self.settings)
         return [(f"{AUDIENCE_LABELS.get(a, a)} ({a})", a) for a in known]
 
     # -- reading -------------------------------------------------------------------------------
