@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     # --- serving --------------------------------------------------------------
     host: str = "127.0.0.1"
     port: int = 8000
+    # Answers computed at once by a server (0 → one per core); more wait their turn, cheap reads never do.
+    answer_workers: int = 0
     # One writer at a time (ingest/locking.py); a server notices other processes' writes within refresh_s.
     write_lock_timeout_s: float = 300.0
     refresh_s: float = 1.0  # how often a server polls the change counter; 0 turns the watcher off
