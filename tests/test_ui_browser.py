@@ -87,6 +87,7 @@ def test_starter_answers_with_sources_and_viewer_marks_the_exact_quote(page, ass
     page.wait_for_selector("#ethos-viewer-panel", state="hidden")
     answer.locator(".ethos-answer-text").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -120)")
+    page.evaluate("document.activeElement?.blur()")  # the picture shows the answer, not a focus ring
     phone = shoot(page, "chat-phone.png")
     if os.environ.get("ETHOS_UPDATE_SCREENSHOT"):
         shutil.copyfile(phone, PHONE_SHOT)

@@ -76,7 +76,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
                     "quoted and cited.</p></div>", elem_id="ethos-brand", min_width=160)
             with gr.Column(scale=0, min_width=240, elem_id="ethos-key-col"):
                 key = gr.Textbox(label="Access key", type="password", elem_id="ethos-key", max_lines=1,
-                                 container=False, placeholder="Access key (blank = default role)")
+                                 container=False, placeholder="Access key (optional)")
                 role = gr.HTML(role_badge, elem_id="ethos-role")
 
         viewer = build_viewer(view_h, key)  # placed below the tabs; built first so their rows can open it

@@ -160,7 +160,7 @@ def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.
         owner = gr.Textbox(label="Owner", placeholder="e.g. Lead, Council", elem_id="ethos-c-owner", scale=1)
         q = gr.Textbox(label="Search", placeholder="words in the commitment", elem_id="ethos-c-q", scale=2)
     status = gr.Markdown(elem_id="ethos-c-status")
-    with gr.Row(equal_height=False):
+    with gr.Row(equal_height=False, elem_id="ethos-c-layout"):  # the chart goes under the table while a row is open
         with gr.Column(scale=3, min_width=320):
             table = gr.Dataframe(headers=HEADERS, label="Commitments", elem_id="ethos-commitments",
                                  interactive=False, wrap=True, max_height=640, elem_classes=[ROWS_CLASS],

@@ -31,6 +31,7 @@ CSS = """
 .ethos-brand h1 { margin: 0; font-size: 1.6rem; }
 .ethos-brand p { margin: 2px 0 0; color: #4b5563; }
 .ethos-role { font-size: .9rem; padding: 2px 0; }
+#ethos-key input { border: 1px solid #6b7280 !important; border-radius: 6px; padding: 6px 8px; }  /* 4.8:1: seen as a field */
 .ethos-role-error { color: #b42318; font-weight: 600; }
 
 /* focus you can see, on every control */
@@ -171,6 +172,8 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #43
 HEAD = """<style>
 @media (min-width: 761px) {
   body.ethos-viewing .gradio-container { padding-right: min(40vw, 620px) !important; }
+  body.ethos-viewing #ethos-c-layout { flex-wrap: wrap; }  /* the table keeps the width beside the viewer */
+  body.ethos-viewing #ethos-c-layout > * { flex: 1 1 100% !important; min-width: 100% !important; }
 }
 @media (max-width: 760px) {
   .gradio-container { padding-left: 8px !important; padding-right: 8px !important; }
