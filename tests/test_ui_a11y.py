@@ -9,6 +9,7 @@ and asserted only loosely, since this machine is shared and timings are noisy.
 from __future__ import annotations
 
 import json
+import statistics
 import time
 
 import pytest
@@ -18,7 +19,8 @@ from tests.browser import (  # noqa: F401 - fixtures
     ui_settings, ui_url,
 )
 
-LONGEST = "What have we committed to by 2027?"  # the tracker's list: the longest answer the demo corpus gives
+LONGEST = "What have we committed to by 2027?"
+RUNS = 3  # the tracker's list: the longest answer the demo corpus gives
 
 
 def _record(name: str, data: object) -> None:
@@ -39,15 +41,32 @@ def _timed_answer(page, question: str) -> tuple[float, int]:
 
 
 @pytest.mark.browser
-def test_longest_answer_renders_within_seconds(page) -> None:
+def test_longest_answer_renders_within_seconds(page, assistant) -> None:
+    """Benchmark, asserted loosely: submit → complete render in Chromium, against the server's own
+    time to compute the same answer, median of RUNS (each in a fresh chat, so runs are alike)."""
+    from assistant.models import Principal
+
+    staff = Principal("staff", ("all", "staff"))
     short_s, short_len = _timed_answer(page, "What are our values?")
-    long_s, long_len = _timed_answer(page, LONGEST)
+    ui_runs, server_runs, long_len = [], [], 0
+    for _ in range(RUNS):
+        page.click("#ethos-new-chat")
+        page.wait_for_selector("#ethos-chat", state="hidden")
+        seconds, long_len = _timed_answer(page, LONGEST)
+        ui_runs.append(seconds)
+        started = time.perf_counter()
+        list(assistant.stream(LONGEST, staff, []))  # what the page's callback waits for
+        server_runs.append(time.perf_counter() - started)
+    ui_s, server_s = statistics.median(ui_runs), statistics.median(server_runs)
     figures = {"short": {"question": "What are our values?", "seconds": round(short_s, 3), "chars": short_len},
-               "longest": {"question": LONGEST, "seconds": round(long_s, 3), "chars": long_len}}
+               "longest": {"question": LONGEST, "seconds": round(ui_s, 3), "chars": long_len,
+                           "runs_s": [round(r, 3) for r in ui_runs],
+                           "server_compute_s": round(server_s, 3),
+                           "render_overhead_s": round(ui_s - server_s, 3)}}
     _record("ui-timing.json", figures)
     print(f"\nrender time: {figures}")
     assert long_len > 1000, "the longest demo answer is a long list"
-    assert long_s < 10, figures
+    assert ui_s < 10, figures
 
 
 @pytest.mark.browser
