@@ -11,8 +11,10 @@ so the default pool stays free for cheap reads. Nothing is rejected: a request w
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-import time
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
@@ -23,7 +25,7 @@ from anyio import CapacityLimiter
 from ingest.settings import Settings
 
 T = TypeVar("T")
-BATCH_S = 0.02  # a streamed step returns what its answer produced within this long of the step's first event
+log = logging.getLogger(__name__)
 
 
 def workers(settings: Settings) -> int:
@@ -41,33 +43,51 @@ async def run_answer(limiter: CapacityLimiter, func: Callable[..., T], *args: An
     return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)
 
 
-async def stream_answer(limiter: CapacityLimiter, events: Iterator[T], batch_s: float = BATCH_S) -> AsyncIterator[T]:
-    """Iterate a sync answer stream on answer workers, yielding its events in order.
+async def stream_answer(limiter: CapacityLimiter, events: Iterator[T]) -> AsyncIterator[T]:
+    """Iterate a sync answer stream on one answer worker, yielding its events as they are made.
 
-    Each step takes a token and returns every event produced within `batch_s` of its first, so
-    an extractive answer (its words all ready together) costs one step rather than one thread
-    hop per word, while an LLM's tokens still reach the client within `batch_s`. An error
-    raised by the stream is raised here after the events produced before it.
+    One worker thread runs the whole stream (one token of `limiter` for its life, as an ask
+    holds one) and hands each event to the loop as soon as it exists: no thread hop per word,
+    and an LLM's tokens are not held back. An error raised by the stream is raised here after
+    the events before it. If the client goes away, the worker stops at the stream's next event
+    and closes it (so an LLM stream is dropped rather than read to its end).
     """
-    while True:
-        batch, done, error = await anyio.to_thread.run_sync(_next_batch, events, batch_s, limiter=limiter)
-        for event in batch:
-            yield event
-        if error is not None:
-            raise error
-        if done:
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[Any, BaseException | None]] = asyncio.Queue()
+    gone = threading.Event()
+
+    def pump() -> None:
+        try:
+            for event in events:
+                if gone.is_set():
+                    break
+                loop.call_soon_threadsafe(queue.put_nowait, (event, None))
+        except Exception as exc:  # noqa: BLE001 - re-raised by the reader, after the events before it
+            loop.call_soon_threadsafe(queue.put_nowait, (_END, exc))
             return
+        finally:
+            close = getattr(events, "close", None)
+            if close is not None:
+                close()
+        loop.call_soon_threadsafe(queue.put_nowait, (_END, None))
 
-
-def _next_batch(events: Iterator[T], batch_s: float) -> tuple[list[T], bool, BaseException | None]:
-    batch: list[T] = []
-    deadline = None
+    worker = asyncio.ensure_future(anyio.to_thread.run_sync(pump, limiter=limiter))
+    worker.add_done_callback(_retrieve)  # it may outlive a reader that went away
     try:
-        for event in events:
-            batch.append(event)
-            deadline = deadline or time.monotonic() + batch_s
-            if time.monotonic() >= deadline:
-                return batch, False, None
-    except Exception as exc:  # noqa: BLE001 - re-raised by stream_answer after the events before it
-        return batch, True, exc
-    return batch, True, None
+        while True:
+            event, error = await queue.get()
+            if event is _END:
+                if error is not None:
+                    raise error
+                return
+            yield event
+    finally:
+        gone.set()
+
+
+_END = object()
+
+
+def _retrieve(worker: asyncio.Future) -> None:
+    if not worker.cancelled() and worker.exception() is not None:  # e.g. the loop closed under it
+        log.warning("an answer stream's worker failed", exc_info=worker.exception())
