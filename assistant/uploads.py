@@ -134,13 +134,15 @@ def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str,
             entries[name] = {**(entries.get(name) or {}), **meta, "original_name": original}
         _write_manifest(root, entries)
         try:
-            report = kb.ingest(root, corpus=UPLOADS)
+            # Only the files just uploaded, not the whole folder: with several instances over one
+            # Chroma, a folder re-sync would bring back an upload another instance has deleted.
+            reported = [f for name, _ in files for f in kb.ingest(root / name, corpus=UPLOADS).files]
         except Exception:
             for name, _ in files:  # leave the folder as it was, then let the 500 handler log it
                 _restore(root, backup, name, entries, previous[name])
             _write_manifest(root, entries)
             raise
-        by_id = {f.doc_id: f for f in report.files}
+        by_id = {f.doc_id: f for f in reported}
         results = []
         for (name, _), original in zip(files, originals):
             found = by_id.get(f"{UPLOADS}/{name}")
