@@ -12,76 +12,22 @@ server over the same Chroma) wrote, so this process never serves — or writes �
 from __future__ import annotations
 
 import logging
-import re
 import threading
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 from llama_index.core import VectorStoreIndex
-from llama_index.retrievers.bm25 import BM25Retriever
 from pydantic import BaseModel
 
 from assistant.access import readable
 from assistant.models import Evidence, Filters, Principal
 from ingest.documents import Heading, StoredDocument
+from ingest.keyword_index import KeywordIndex  # re-exported: scoring and refusal read it from here
 from ingest.manifest import Manifest, load_manifest
 from ingest.models import Page
 from ingest.pipeline import IngestReport, Ingestor
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class KeywordIndex:
-    """A BM25 index plus per-chunk metadata columns, for building masks without a scan."""
-
-    retriever: BM25Retriever
-    columns: dict[str, np.ndarray]
-
-    @classmethod
-    def wrap(cls, retriever: BM25Retriever) -> "KeywordIndex":
-        keys = ("audience", "organisation", "doc_type", "doc_id")
-        cols = {k: np.array([str(c.get(k, "")) for c in retriever.corpus], dtype=object) for k in keys}
-        return cls(retriever, cols)
-
-    @property
-    def size(self) -> int:
-        return len(self.columns["doc_id"])
-
-    def document_frequency(self, stem: str, readable: np.ndarray | None = None) -> int:
-        """In how many chunks a stemmed term occurs (a hyphenated term: its rarest part).
-
-        Read from the BM25 index itself (its term-to-chunk postings), so "absent from the whole
-        corpus" costs a lookup, not a scan. With `readable` (the principal's mask) only chunks the
-        asker may read count: whether a governors-only paper mentions a word is not staff's to learn.
-        """
-        bm25 = self.retriever.bm25
-        indptr, indices = bm25.scores["indptr"], bm25.scores["indices"]
-        counts = []
-        for part in re.split(r"[-'’]", stem):
-            if len(part) < 2:
-                continue
-            tid = bm25.vocab_dict.get(part)
-            if tid is None:
-                counts.append(0)
-            elif readable is None:
-                counts.append(int(indptr[tid + 1] - indptr[tid]))
-            else:
-                counts.append(int(readable[indices[indptr[tid]:indptr[tid + 1]]].sum()))
-        return min(counts) if counts else 0
-
-    def mask(self, audiences: tuple[str, ...], filters: Filters | None,
-             readable: np.ndarray | None = None) -> np.ndarray:
-        """Chunks the audiences may read that pass the filters; `readable` (this same call without
-        filters) saves recomputing the audience part when one question searches twice."""
-        keep = readable.copy() if readable is not None else np.isin(self.columns["audience"], list(audiences))
-        for key in ("organisation", "doc_type", "doc_id"):
-            wanted = getattr(filters, key, None) if filters else None
-            if wanted:
-                keep &= np.isin(self.columns[key], wanted)
-        return keep
-
 
 class DocumentInfo(BaseModel):
     """What a reader may know about a document; also the API's response model."""
@@ -118,11 +64,10 @@ class KnowledgeBase:
             threading.Thread(target=self._watch, name="ethos-store-watcher", daemon=True).start()
 
     # -- lifecycle ------------------------------------------------------------------
-    def reload(self, bm25: BM25Retriever | None = None) -> None:
-        """Pick up what an ingest changed: keyword index (`bm25` if just built), chunk counts."""
-        if bm25 is None:
-            bm25 = self.ingestor.refresh_keyword_index()
-        self.keyword = KeywordIndex.wrap(bm25) if bm25 is not None else None
+    def reload(self, keyword: KeywordIndex | None = None) -> None:
+        """Pick up what an ingest changed: the keyword index (`keyword` if this process just
+        wrote it; otherwise synced with Chroma by diff, see ingest/keyword_store.py)."""
+        self.keyword = keyword if keyword is not None else self.ingestor.refresh_keyword_index()
 
     def refresh(self) -> bool:
         """Reload if another process wrote since the last look (a count of the change log: cheap).
@@ -166,14 +111,14 @@ class KnowledgeBase:
     def ingest(self, path: Path, corpus: str | None = None) -> IngestReport:
         with self._write_lock:
             report = self.ingestor.ingest_corpus(path, corpus=corpus)
-            self.reload(report.keyword_index)  # just built or checked: no second fingerprint
+            self.reload(report.keyword_index)  # kept current by the writes themselves: no rescan
             return report
 
     def delete(self, doc_id: str) -> bool:
         with self._write_lock:
             deleted = self.ingestor.delete_document(doc_id)
             if deleted:
-                self.reload(self.ingestor.refresh_keyword_index(force=True))
+                self.reload(self.ingestor.keyword_index())  # the delete updated it: no rescan
             return deleted
 
     # -- documents ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Hybrid retrieval: Chroma dense search + persisted BM25, fused, with access enforced inside.
+"""Hybrid retrieval: Chroma dense search + incremental BM25, fused, with access enforced inside.
 
 Both retrievers get the principal's audience (and the request's filters) as part of
 their search — for Chroma a `where` clause or an exact post-filter, whichever is cheaper
@@ -15,18 +15,17 @@ import time
 from collections.abc import Callable
 from typing import Literal
 
-import bm25s
 import numpy as np
 from llama_index.core.llms import MockLLM
 from llama_index.core.retrievers import BaseRetriever, QueryFusionRetriever
 from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
-from llama_index.retrievers.bm25 import BM25Retriever
 
 from assistant.dense import dense_retriever
 from assistant.knowledge import KeywordIndex, KnowledgeBase
 from assistant.models import Evidence, Filters, Principal, RetrievalResult
 from assistant.organisations import OrganisationNames, scope_for
 from assistant.vocabulary import default_vocabulary
+from ingest.keyword_index import Tokenizer
 from ingest.nodes import node_to_chunk
 from ingest.settings import Settings
 
@@ -99,7 +98,7 @@ class Retriever:
         if keyword_index is None:
             return OrganisationNames(())
         if self._names is None or self._names[0] is not keyword_index:  # one build per index snapshot
-            self._names = (keyword_index, OrganisationNames.of(set(keyword_index.columns["organisation"])))
+            self._names = (keyword_index, OrganisationNames.of(keyword_index.organisations()))
         return self._names[1]
 
     def retrieve(
@@ -164,49 +163,45 @@ class Retriever:
     def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None, expansion: str = "") -> BaseRetriever | None:
         if keyword is None or mask is None or not mask.any():
             return None
-        return KeywordRetriever(keyword.retriever, mask, min(self.settings.candidate_k, int(mask.sum())),
+        return KeywordRetriever(keyword, self.kb.ingestor.keywords.tokenizer, mask,
+                                min(self.settings.candidate_k, int(mask.sum())),
                                 self.kb.ingestor.vector_store.get_nodes, expansion, self.settings.expansion_weight)
 
 
 class KeywordRetriever(BaseRetriever):
-    """BM25 over the persisted index, masked to what the principal may read.
+    """BM25 over this process's keyword index, masked to what the principal may read.
 
-    The persisted corpus holds only ids and filter fields (see `ingest.store.build_bm25`), so
-    the hits' nodes are read from Chroma by id. Query tokenisation is llama-index's own
-    (`BM25Retriever._retrieve`); the mask goes to bm25s as an array, and bm25s's zero-score
-    padding (masked-out or non-matching chunks) is dropped.
+    The index holds only ids, filter fields and postings (see `ingest.keyword_index`), so the
+    hits' nodes are read from Chroma by id. The mask multiplies the scores, so a chunk the
+    principal may not read scores 0 and is dropped with the chunks that match no term.
     """
 
-    def __init__(self, index: BM25Retriever, mask: np.ndarray, top_k: int,
+    def __init__(self, index: KeywordIndex, tokenizer: Tokenizer, mask: np.ndarray, top_k: int,
                  fetch: Callable[[list[str]], list[BaseNode]], expansion: str = "",
                  expansion_weight: float = 1.0) -> None:
         super().__init__()
-        self.index, self.mask, self.top_k, self.fetch = index, mask.astype(np.float32), top_k, fetch
+        self.index, self.tokenizer, self.top_k, self.fetch = index, tokenizer, top_k, fetch
+        self.mask = np.asarray(mask, dtype=np.float32)
         self.expansion = expansion  # vocabulary variants of the question's terms
         self.expansion_weight = expansion_weight  # their BM25 scores count this much
 
-    def _tokens(self, text: str) -> list[str]:
-        idx = self.index
-        got = bm25s.tokenize(text, stemmer=None if idx.skip_stemming else idx.stemmer,
-                             token_pattern=idx.token_pattern, return_ids=False, show_progress=False)
-        return [t for t in got[0] if t in idx.bm25.vocab_dict]
-
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         idx = self.index
-        own = self._tokens(query_bundle.query_str)
-        extra = [t for t in self._tokens(self.expansion) if t not in own] if self.expansion_weight > 0 else []
+        own = idx.query_tokens(query_bundle.query_str, self.tokenizer)
+        extra = [t for t in idx.query_tokens(self.expansion, self.tokenizer) if t not in own] \
+            if self.expansion_weight > 0 and self.expansion else []
         if not own and not extra:
             return []
         # BM25 is a sum over query terms, so the variants' part can be weighted on its own
-        scores = idx.bm25.get_scores(own) if own else np.zeros(len(self.mask), dtype=np.float32)
+        scores = idx.scores(own)
         if extra:
-            scores = scores + self.expansion_weight * idx.bm25.get_scores(extra)
+            scores = scores + self.expansion_weight * idx.scores(extra)
         scores = np.asarray(scores, dtype=np.float32) * self.mask
         k = min(self.top_k, int((scores > 0).sum()))
         if k == 0:
             return []
         top = np.argpartition(-scores, k - 1)[:k]
         top = top[np.argsort(-scores[top], kind="stable")]
-        hits = [(idx.corpus[int(i)]["node_id"], float(scores[i])) for i in top]
+        hits = [(idx.node_id(int(i)), float(scores[i])) for i in top]
         nodes = {n.node_id: n for n in self.fetch([node_id for node_id, _ in hits])} if hits else {}
         return [NodeWithScore(node=nodes[node_id], score=score) for node_id, score in hits if node_id in nodes]

@@ -4,7 +4,7 @@
 
 Each size is built and queried in its own subprocess (so RSS is that of one app process, not
 of the harness): chunks from evals/synth.py -> embeddings -> Chroma via `chunk_to_node` and
-the app's `ChromaVectorStore` (same metadata keys as ingest) -> BM25 via `store.build_bm25`.
+the app's `ChromaVectorStore` (same metadata keys as ingest) -> the keyword index's one full build (`KeywordStore.rebuild`).
 Then `Assistant(settings).ask` (extractive) and `Retriever.retrieve` are timed over generated
 questions. Sizes up to --real-max use the real MiniLM on both sides; larger ones use the
 `HashEmbedder` stand-in on both sides (MiniLM would take hours). Sizes up to --server-max are
@@ -51,6 +51,7 @@ def build(size: int, data: Path, real: bool, budget_s: float) -> dict:
     from evals.synth import _HashModel, generate
     from ingest import store
     from ingest.embedding import get_embedder
+    from ingest.keyword_store import KeywordStore, keyword_path
     from llama_index.core.schema import TextNode
 
     from ingest.nodes import chunk_to_node
@@ -85,8 +86,8 @@ def build(size: int, data: Path, real: bool, budget_s: float) -> dict:
             marks.append([built, round(time.perf_counter() - t_build, 1)])
             print(f"[build {size}] budget reached at {built} chunks", file=sys.stderr, flush=True)
             break
-    t = time.perf_counter()
-    store.build_bm25(collection, settings.bm25_dir)
+    t = time.perf_counter()  # the keyword index's one full build: a data dir's first start
+    KeywordStore(keyword_path(settings)).rebuild(collection)
     bm25_s = time.perf_counter() - t
     return {"target": size, "chunks": built, "schools": int(chunks[built - 1].doc_id.split("-")[1].split("/")[0]) + 1,
             "gen_s": gen_s, "embed_s": embed_s, "chroma_add_s": add_s, "bm25_s": bm25_s,

@@ -116,18 +116,19 @@ class Postings:
 
 
 def _postings_of(rows: Sequence[KeywordRow], first: int, vocab: Vocabulary) -> tuple[np.ndarray, ...]:
-    """(term ids, positions, term frequencies) of `rows`, placed from position `first`."""
-    tids: list[int] = []
-    where: list[int] = []
-    tfs: list[int] = []
+    """(term ids, positions, term frequencies) of `rows`, placed from position `first`.
+
+    Vectorised: one pass over all tokens to map them to ids, then one sort counts (term, row) pairs.
+    """
+    lengths = np.fromiter((len(r.tokens) for r in rows), dtype=np.int64, count=len(rows))
     ids = vocab.ids
-    for i, row in enumerate(rows):
-        counts = Counter(row.tokens)
-        vocab.add(counts)
-        tids.extend(ids[t] for t in counts)
-        tfs.extend(counts.values())
-        where.extend([first + i] * len(counts))
-    return (np.asarray(tids, dtype=np.int32), np.asarray(where, dtype=np.int32), np.asarray(tfs, dtype=np.float32))
+    with vocab._lock:  # noqa: SLF001 - new terms get the next ids; readers only ever `get`
+        tids = np.fromiter((ids.setdefault(t, len(ids)) for r in rows for t in r.tokens), dtype=np.int64,
+                           count=int(lengths.sum()))
+    where = np.repeat(np.arange(first, first + len(rows), dtype=np.int64), lengths)
+    span = first + len(rows) + 1
+    pairs, tf = np.unique(tids * span + where, return_counts=True)  # sorted by term: `Postings.build` is linear
+    return ((pairs // span).astype(np.int32), (pairs % span).astype(np.int32), tf.astype(np.float32))
 
 
 class RowMask(np.ndarray):

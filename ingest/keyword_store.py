@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from llama_index.core.schema import BaseNode, MetadataMode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
 
@@ -33,6 +34,7 @@ from ingest.keyword_index import SIGNATURE, KeywordIndex, KeywordRow, Tokenizer
 FORMAT = "1"
 FILE = "keyword.sqlite3"
 PAGE = 5000  # Chroma reads in pages: one unbounded `get` fails past SQLite's variable limit
+ID_PAGE = 100_000
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS chunks (
@@ -41,6 +43,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     tokens TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS chunks_doc ON chunks (doc_id);
 """
+ROW_FIELDS = ("doc_id", "audience", "organisation", "doc_type", "page", "start", "end")
 _COLS = "node_id, doc_id, audience, organisation, doc_type, page, start, \"end\", tokens"
 
 
@@ -63,14 +66,16 @@ def node_rows(nodes: Sequence[BaseNode], tokenizer: Tokenizer) -> list[KeywordRo
 
 
 def chroma_ids(collection: Any, where: dict | None = None) -> set[str]:
+    """Chunk ids in Chroma (those matching `where`), in large pages: ids alone stay well inside
+    SQLite's limits, and small pages cost an offset scan each (3.8 s for 100k ids in pages of 5k)."""
     ids: set[str] = set()
     offset = 0
     while True:
-        batch = collection.get(include=[], where=where, limit=PAGE, offset=offset)["ids"]
+        batch = collection.get(include=[], where=where, limit=ID_PAGE, offset=offset)["ids"]
         ids.update(batch)
-        if len(batch) < PAGE:
+        if len(batch) < ID_PAGE:
             return ids
-        offset += PAGE
+        offset += ID_PAGE
 
 
 def chroma_nodes(collection: Any, ids: Sequence[str] | None = None) -> Iterator[list[BaseNode]]:
@@ -80,6 +85,8 @@ def chroma_nodes(collection: Any, ids: Sequence[str] | None = None) -> Iterator[
         for meta, text in zip(got["metadatas"], got["documents"]):
             node = metadata_dict_to_node(meta)
             node.set_content(text or "")
+            # Chroma's own fields (what its `where` filters on) win over the copy inside `_node_content`
+            node.metadata.update({k: meta[k] for k in ROW_FIELDS if k in meta})
             nodes.append(node)
         return nodes
 
@@ -170,14 +177,19 @@ class KeywordStore:
             theirs = chroma_ids(collection)
             ours = index.node_ids()
             changed = theirs - ours
-            for audience in set(index.columns["audience"][index.alive].tolist()):
+            # A chunk whose audience changed from A to B is caught by comparing A's ids or B's, so the
+            # largest audience (most ids to read) need not be compared.
+            values, counts = np.unique(index.columns["audience"][index.alive].astype(str), return_counts=True)
+            for audience in values[np.argsort(counts)][:-1].tolist():
                 mine = set(index.columns["node_id"][index.alive & (index.columns["audience"] == audience)].tolist())
                 changed |= mine.symmetric_difference(chroma_ids(collection, {"audience": audience})) & theirs
+            if len(values):  # a chunk moved to an audience no chunk here has yet
+                changed |= chroma_ids(collection, {"audience": {"$nin": values.tolist()}}) & ours
             removed = ours - theirs
             if not changed and not removed:
                 return index
             rows: list[KeywordRow] = []
-            for nodes in chroma_nodes(collection, sorted(changed)):
+            for nodes in chroma_nodes(collection, sorted(changed)) if changed else ():
                 rows.extend(node_rows(nodes, self.tokenizer))
             return self.apply_rows(rows, removed=sorted(removed | (changed - {r.node_id for r in rows})))
 

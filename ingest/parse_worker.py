@@ -13,13 +13,20 @@ a second); `close()` ends it, so a long-lived server does not keep one around be
 from __future__ import annotations
 
 import multiprocessing as mp
+import queue
 import resource
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import TypeVar
 
 from ingest.models import Document, DocumentMeta, LoadError
 
 START_TIMEOUT_S = 180.0
+PARSE_AHEAD = 8  # files parsed ahead of the embedder: about a commit batch of typical files
+T = TypeVar("T")
+R = TypeVar("R")
 _CTX = mp.get_context("spawn")  # never fork: the parent holds torch threads and gigabytes of address space
 
 
@@ -131,3 +138,50 @@ class ParseWorker:
             code = self._proc.exitcode
             self._proc = None
         return code
+
+
+def prefetch(items: Iterable[T], fn: Callable[[T], R], ahead: int = PARSE_AHEAD) -> Iterator[tuple[T, R]]:
+    """`(item, fn(item))` in order, computed by a background thread up to `ahead` items early.
+
+    Why: `fn` is "hash, then parse in the worker process", so while the caller chunks and embeds
+    one batch the worker is already parsing the next files, on the other core: parsing overlaps
+    embedding instead of adding to it. The thread mostly waits on the worker's pipe, so it costs
+    the caller little. `fn` must report its own failures (an exception raised here ends the
+    iteration with that exception, raised in the caller); closing the iterator stops the thread.
+    """
+    out: queue.Queue = queue.Queue(maxsize=max(1, ahead))
+    stop = threading.Event()
+    done = object()
+
+    def put(value: object) -> bool:
+        while not stop.is_set():
+            try:
+                out.put(value, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if stop.is_set() or not put((item, fn(item))):
+                    return
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
+            put(exc)
+            return
+        put(done)
+
+    thread = threading.Thread(target=run, name="ethos-parse-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            got = out.get()
+            if got is done:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join(timeout=5)

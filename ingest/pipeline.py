@@ -19,15 +19,16 @@ from pathlib import Path
 
 from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.schema import Document as LlamaDocument
-from llama_index.retrievers.bm25 import BM25Retriever
 
 from ingest import scope, store
 from ingest.documents import DocumentRepository
 from ingest.locking import StoreWriter, WriteBusy
 from ingest.embedding import encode, get_embedder, tokenizer_of
+from ingest.keyword_index import KeywordIndex
+from ingest.keyword_store import KeywordStore, keyword_path
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
-from ingest.parse_worker import ParseWorker
+from ingest.parse_worker import ParseWorker, prefetch
 from ingest.nodes import LengthSorted, StructureChunker, UnitEmbedder, to_llama_document
 from ingest.settings import Settings
 
@@ -49,7 +50,7 @@ class IngestReport:
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
     dry_run: bool = False
-    keyword_index: BM25Retriever | None = field(default=None, repr=False)  # current after this ingest
+    keyword_index: KeywordIndex | None = field(default=None, repr=False)  # current after this ingest
 
     def count(self, status: str) -> int:
         return sum(1 for f in self.files if f.status == status)
@@ -75,6 +76,8 @@ class Ingestor:
         self.vector_store = store.vector_store(self.collection)
         self.documents = DocumentRepository(client, settings)
         self.writer = StoreWriter(settings, self.vector_store, self.documents)  # the only writer of both
+        self.keywords = KeywordStore(keyword_path(settings))  # this process's own keyword index
+        self._keywords_open = False
         self.writer.migrate_docstore(settings.docstore_path, self.collection)  # an old data dir, once
         self.writer.complete_interrupted()  # a writer killed mid-batch: finished before anything reads
         self.pipeline = IngestionPipeline(
@@ -115,16 +118,18 @@ class Ingestor:
         if dry_run:
             return self._dry_run(root, base, manifest, report, prune, started)
         store.remove_stale_temps(self.settings.data_dir)  # left by a build killed mid-write
-        self.writer.complete_interrupted()  # another process may have died since we opened
+        if interrupted := self.writer.complete_interrupted():  # another process may have died since we opened
+            self._keywords().apply((), removed_docs=[doc_id for doc_id, _ in interrupted])
         walk = walk_corpus(root)
         paths = walk.files
         report.files.extend(FileResult(rel, "", "skipped", reason=why) for rel, why in walk.skipped)
         batch: list[tuple[FileResult, LlamaDocument]] = []
         with ParseWorker(self.settings.parse_timeout_s, self.settings.parse_memory_mb) as worker:
-            for i, path in enumerate(paths):
+            # files are hashed and parsed (in the worker process) ahead, while this thread embeds
+            prepared = prefetch(paths, lambda path: self._prepare(path, manifest, base, worker))
+            for i, (path, (result, doc)) in enumerate(prepared):
                 if progress:
                     progress(display_path(path.name), i, len(paths))
-                result, doc = self._prepare(path, manifest, base, worker)
                 report.files.append(result)
                 if doc is not None:
                     batch.append((result, doc))
@@ -137,7 +142,7 @@ class Ingestor:
             doomed = scope.to_remove(self.document_ids(), self.documents, manifest.name, base, seen, prune)
             report.files.extend(self.remove_documents(doomed))
         changed = any(f.status in ("ingested", "removed") for f in report.files)
-        report.keyword_index = self.refresh_keyword_index(force=changed)
+        report.keyword_index = self.keyword_index()  # kept current by each write: no rescan
         report.seconds = time.perf_counter() - started
         if progress:
             progress("", len(paths), len(paths))
@@ -175,6 +180,7 @@ class Ingestor:
         try:
             nodes = self.pipeline.run(documents=[doc for _, doc in batch])
             self.writer.replace([(doc.id_, doc.metadata) for _, doc in batch], nodes)
+            self._keywords().apply(nodes, removed_docs=[doc.id_ for _, doc in batch])  # only these rows
         except WriteBusy:
             raise
         except Exception as exc:  # noqa: BLE001 - isolate the file that breaks a batch (e.g. an id Chroma rejects)
@@ -200,19 +206,31 @@ class Ingestor:
         self.writer = StoreWriter(self.settings, self.vector_store, self.documents)
 
     def delete_document(self, doc_id: str) -> bool:
-        return bool(self.writer.delete([doc_id]))
+        found = self.writer.delete([doc_id])
+        if found:
+            self._keywords().apply((), removed_docs=found)
+        return bool(found)
 
-    def refresh_keyword_index(self, force: bool = False) -> BM25Retriever | None:
-        """The keyword index that matches Chroma: the persisted one if current, else rebuilt.
+    def refresh_keyword_index(self, force: bool = False) -> KeywordIndex | None:
+        """The keyword index brought in line with Chroma by diff (another process may have written).
 
-        Returned so a reader need not fingerprint Chroma and load the index a second time
-        (the fingerprint reads every chunk id: about a minute at 1M chunks).
+        Reads Chroma's chunk ids (per audience) and only the chunks that differ; the first call in a
+        process loads the persisted rows, rebuilding from Chroma only when they are missing or
+        unusable. `force` is accepted for old callers; a diff is always enough.
         """
-        if not force:
-            current = store.load_bm25(self.settings.bm25_dir, store.chroma_fingerprint(self.collection))
-            if current is not None:
-                return current
-        return store.build_bm25(self.collection, self.settings.bm25_dir)
+        store_ = self._keywords(sync=False)
+        return _nonempty(store_.sync(self.collection))
+
+    def keyword_index(self) -> KeywordIndex | None:
+        """The current keyword index as this process's own writes left it (no Chroma read)."""
+        return _nonempty(self._keywords().index)
+
+    def _keywords(self, sync: bool = True) -> KeywordStore:
+        """The keyword store, opened (loaded and synced with Chroma) on first use."""
+        if not self._keywords_open:
+            self.keywords.open(self.collection) if sync else self.keywords.load_or_rebuild(self.collection)
+            self._keywords_open = True
+        return self.keywords
 
     def document_ids(self) -> list[str]:
         return self.documents.ids()
@@ -263,3 +281,8 @@ class Ingestor:
         digest.update(json.dumps(meta.__dict__, sort_keys=True).encode())
         digest.update(f"{CHUNKER_VERSION}:{self.settings.chunk_tokens}:{self.settings.embed_model}".encode())
         return digest.hexdigest()
+
+
+def _nonempty(index: KeywordIndex) -> KeywordIndex | None:
+    """None for an empty index: readers treat "no keyword index" and "no chunks" alike."""
+    return index if index.size else None

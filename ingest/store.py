@@ -1,19 +1,15 @@
-"""Where chunks live: Chroma (dense), a persisted BM25 index (keywords); documents: ingest/documents.py.
+"""Where chunks live: Chroma (dense); keywords: ingest/keyword_store.py; documents: ingest/documents.py.
 
-Chroma is the source of truth for chunks; the BM25 index is derived from it after
-each ingest and stamped with a fingerprint of what it was built from, so a
-reader can tell a stale or half-written index and rebuild it instead of serving
-wrong results. Documents (pages, metadata) live in Chroma too, in a second collection
+Chroma is the source of truth for chunks; each process's keyword index is derived from it and
+kept in line by diffs (the writer's own changes, or a chunk-id diff with Chroma), never rebuilt
+on a change. Documents (pages, metadata) live in Chroma too, in a second collection
 owned by `ingest.documents.DocumentRepository`, and only `ingest.locking.StoreWriter` writes.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,12 +18,9 @@ import chromadb
 from chromadb.config import Settings as ChromaSettings
 from llama_index.core.schema import BaseNode
 from llama_index.core.vector_stores.utils import metadata_dict_to_node
-from llama_index.retrievers.bm25 import BM25Retriever
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from ingest.settings import Settings
-
-FINGERPRINT_FILE = "ethos_fingerprint.json"
 
 
 def chroma_client(settings: Settings) -> Any:
@@ -66,22 +59,6 @@ def vector_store(collection: Any) -> ChromaVectorStore:
     return ChromaVectorStore(chroma_collection=collection)
 
 
-def chroma_fingerprint(collection: Any, page: int = 5000) -> str:
-    """Digest of every chunk id in Chroma: what the BM25 index must have been built from."""
-    digest = hashlib.sha256()
-    ids: list[str] = []
-    offset = 0
-    while True:
-        batch = collection.get(include=[], limit=page, offset=offset)["ids"]
-        ids.extend(batch)
-        if len(batch) < page:
-            break
-        offset += page
-    for chunk_id in sorted(ids):
-        digest.update(chunk_id.encode())
-    return f"{len(ids)}:{digest.hexdigest()[:24]}"
-
-
 def all_nodes(collection: Any, page: int = 5000) -> list[BaseNode]:
     """Every chunk in Chroma as a node, read in pages: one unbounded `get` fails past
     SQLite's variable limit (seen at 100k chunks)."""
@@ -96,9 +73,6 @@ def all_nodes(collection: Any, page: int = 5000) -> list[BaseNode]:
         if len(got["ids"]) < page:
             return nodes
         offset += page
-
-
-KEYWORD_FIELDS = ("node_id", "doc_id", "audience", "organisation", "doc_type", "page", "start", "end")
 
 
 TEMP_PREFIX = ".bm25-"
@@ -140,35 +114,3 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
-
-
-def build_bm25(collection: Any, path: Path) -> BM25Retriever | None:
-    """Rebuild the keyword index from Chroma and swap it in atomically."""
-    nodes = all_nodes(collection)
-    fingerprint = chroma_fingerprint(collection)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temps(path.parent)
-    if path.exists():
-        shutil.rmtree(path)
-    if not nodes:
-        return None
-    retriever = BM25Retriever.from_defaults(nodes=nodes, similarity_top_k=10)
-    # Keep only what masks, counts and citations need; the full node (text and all) is read
-    # from Chroma for the few hits a query returns. At 1M chunks the full corpus was 2.5 GB.
-    retriever.corpus = [{k: c[k] for k in KEYWORD_FIELDS if k in c} for c in retriever.corpus]
-    tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f"{TEMP_PREFIX}{os.getpid()}-"))
-    retriever.persist(str(tmp))
-    (tmp / FINGERPRINT_FILE).write_text(json.dumps({"fingerprint": fingerprint}))
-    os.replace(tmp, path)
-    return retriever
-
-
-def load_bm25(path: Path, expected_fingerprint: str) -> BM25Retriever | None:
-    """The persisted index if it matches Chroma; None when missing or stale."""
-    stamp = path / FINGERPRINT_FILE
-    if not stamp.exists():
-        return None
-    if json.loads(stamp.read_text()).get("fingerprint") != expected_fingerprint:
-        return None
-    return BM25Retriever.from_persist_dir(str(path))
-

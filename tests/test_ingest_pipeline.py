@@ -22,9 +22,12 @@ def chroma_ids(ing: Ingestor) -> list[str]:
 
 
 def bm25_ids(settings: Settings, ing: Ingestor) -> list[str]:
-    bm25 = store.load_bm25(settings.bm25_dir, store.chroma_fingerprint(ing.collection))
-    assert bm25 is not None, "BM25 index missing or stale after ingest"
-    return sorted(c["node_id"] for c in bm25.corpus)
+    """The chunk ids of the keyword index as persisted (a fresh store loads the file only)."""
+    from ingest.keyword_store import KeywordStore, keyword_path
+
+    loaded = KeywordStore(keyword_path(settings)).load_or_rebuild(ing.collection)
+    assert ing.keyword_index() is not None and loaded.node_ids() == ing.keyword_index().node_ids()
+    return sorted(loaded.node_ids())
 
 
 def assert_consistent(settings: Settings, ing: Ingestor, corpus: Path) -> None:
@@ -129,8 +132,12 @@ def test_bad_files_are_reported_and_skipped(settings, corpus):
 def test_bm25_rebuilt_when_stale(settings, corpus):
     ing = Ingestor(settings)
     ing.ingest_corpus(corpus)
-    shutil.rmtree(settings.bm25_dir)
+    from ingest.keyword_store import keyword_path
+
+    keyword_path(settings).unlink()
+    ing = Ingestor(settings)  # a new process finds no keyword file: rebuilt from Chroma
     ing.refresh_keyword_index()
+    assert ing.keywords.rebuilt
     assert bm25_ids(settings, ing) == chroma_ids(ing)
 
 
@@ -159,34 +166,43 @@ def test_embedder_gets_nodes_in_length_order(settings):
 
 
 def test_keyword_index_persists_ids_and_filter_fields_only(settings, corpus):
-    """The BM25 corpus on disk is slim (no chunk text): hits are read back from Chroma by id."""
+    """The keyword rows on disk hold ids, filter fields and stems (no chunk text): hits are read back
+    from Chroma by id."""
+    import sqlite3
+
+    from ingest.keyword_store import keyword_path
+
     ing = Ingestor(settings)
     ing.ingest_corpus(corpus)
-    bm25 = store.load_bm25(settings.bm25_dir, store.chroma_fingerprint(ing.collection))
-    assert bm25 is not None and bm25.corpus
-    assert all(set(c) <= set(store.KEYWORD_FIELDS) for c in bm25.corpus)
-    assert {"node_id", "doc_id", "audience", "page", "start", "end"} <= set(bm25.corpus[0])
+    with sqlite3.connect(keyword_path(settings)) as db:
+        cols = [c[1] for c in db.execute("PRAGMA table_info(chunks)")]
+        assert cols == ["node_id", "doc_id", "audience", "organisation", "doc_type", "page", "start", "end", "tokens"]
+        tokens = db.execute("SELECT tokens FROM chunks").fetchone()[0]
+    texts = ing.collection.get(include=["documents"])["documents"]
+    assert tokens and tokens not in texts and all(t.islower() for t in tokens.split())
 
 
-def test_startup_fingerprints_chroma_once_and_a_rebuilt_index_serves_queries(settings, corpus, monkeypatch):
-    """Reading every chunk id costs about a minute at 1M chunks: a reader start-up does it once.
-    After a delete the index built in memory (no corpus inside bm25s) answers keyword queries."""
+def test_startup_reads_chroma_ids_once_and_changes_never_rescan(settings, corpus, monkeypatch):
+    """Reading every chunk id costs about a minute at 1M chunks: a reader start-up does it once (the
+    diff with Chroma), an ingest or a delete none; after a delete keyword queries still answer."""
+    from ingest import keyword_store
     from assistant.knowledge import KnowledgeBase
     from assistant.models import Principal
     from assistant.retrieval import Retriever
 
     Ingestor(settings).ingest_corpus(corpus)
     calls = []
-    real = store.chroma_fingerprint
-    monkeypatch.setattr(store, "chroma_fingerprint", lambda c: calls.append(1) or real(c))
-    kb = KnowledgeBase(settings)
-    assert len(calls) == 1 and kb.keyword is not None
+    real = keyword_store.chroma_ids
+    monkeypatch.setattr(keyword_store, "chroma_ids", lambda c, where=None: calls.append(where) or real(c, where))
+    kb = KnowledgeBase(settings.model_copy(update={"refresh_s": 0}))
+    assert calls and calls[0] is None and None not in calls[1:] and kb.keyword is not None
     calls.clear()
     (corpus / "extra.md").write_text("# Extra\n\nOur minibus timetable is agreed each term.\n", encoding="utf-8")
-    kb.ingest(corpus)  # the ingest's fresh index is what the reader picks up: one fingerprint, in the build
-    assert len(calls) == 1 and "demo/extra.md" in set(kb.keyword.columns["doc_id"])
+    kb.ingest(corpus)  # the ingest's own writes updated the index: no Chroma scan
+    assert not calls and "demo/extra.md" in kb.keyword.chunk_counts()
     admin = Principal("admin", audiences_for("admin", settings))
     victim = kb.documents(admin)[0].doc_id
     assert kb.delete(victim)
     got = Retriever(kb, settings).retrieve("values vision mission", admin, mode="bm25").evidence
     assert got and all(e.chunk.doc_id != victim and e.chunk.text for e in got)
+    assert not calls
