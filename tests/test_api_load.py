@@ -26,7 +26,7 @@ from tests.servers import serve
 
 ANSWER_WORKERS = 2
 DEFAULT_THREADS = 8  # below the number of answers waiting at once
-SLOW_ANSWERS = 12  # half asks, half streamed chats
+SLOW_ANSWERS = 12  # asks, streamed chats and OpenAI-style completions
 STALL_S = 3.0  # a reply this slow; an answer on the shared pool would hold a cheap read this long
 QUESTION = "What will the Trust's reputation be by 2027?"  # passes the evidence check: the LLM is asked
 
@@ -80,7 +80,11 @@ def test_cheap_reads_stay_fast_while_answers_are_saturated(slow_server, slow_llm
     def answer(i: int) -> None:
         body = {"question": QUESTION, "mode": "generative"}
         with httpx.Client(base_url=slow_server, timeout=120) as http:
-            if i % 2:
+            if i % 3 == 2:  # the OpenAI-compatible surface answers on the same slots
+                r = http.post("/v1/chat/completions", json={"model": "ethos", "messages": [
+                    {"role": "user", "content": QUESTION}]})
+                results.append(r.status_code if r.status_code != 200 or r.json().get("choices") else -3)
+            elif i % 3:
                 r = http.post("/api/ask", json=body)
                 results.append(r.status_code if r.status_code != 200 or "answer" in r.json() else -1)
             else:
@@ -113,7 +117,7 @@ def test_cheap_reads_stay_fast_while_answers_are_saturated(slow_server, slow_llm
     assert waiting > 0, "the answers were not saturated while the reads were timed"
     assert max(max(seen) for seen in timings.values()) < 2.0, timings
     assert results == [200] * SLOW_ANSWERS, results
-    assert in_flight[0] == ANSWER_WORKERS  # bounded, and the bound is used: asks and chats share it
+    assert in_flight[0] == ANSWER_WORKERS  # bounded, and the bound is used: all three surfaces share it
 
 
 def test_stream_answer_yields_events_as_made_and_raises_after_the_events_before_an_error():

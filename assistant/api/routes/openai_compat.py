@@ -16,13 +16,14 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter, HTTPException, status
 from pydantic import Field
 from fastapi.responses import StreamingResponse
 
-from assistant.api.deps import AssistantDep, PrincipalDep
+from assistant.api.answering import run_answer, stream_answer
+from assistant.api.deps import AnswerLimiterDep, AssistantDep, PrincipalDep
 from assistant.api.routes import SSE_HEADERS, sse
 from assistant.api.schemas import (
     ChatCompletion, ChatCompletionChoice, ChatCompletionMessage, ChatCompletionRequest, ChatMessage, ModelCard,
@@ -57,17 +58,20 @@ def list_models(_principal: PrincipalDep) -> ModelList:
 
 @router.post("/chat/completions", response_model=CheckedCompletion,
              responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE chunks if stream"}})
-def chat_completions(body: ChatCompletionRequest, assistant: AssistantDep, principal: PrincipalDep):
-    """Answer the last user message; `model` may be any string, answers report "ethos"."""
+async def chat_completions(body: ChatCompletionRequest, assistant: AssistantDep, principal: PrincipalDep,
+                           slots: AnswerLimiterDep):
+    """Answer the last user message; `model` may be any string, answers report "ethos".
+
+    Computed on the app's answer limiter, as /api/ask and /api/chat are (`assistant.api.answering`)."""
     question, history = split_messages(body.messages)
     filters = body.filters.to_filters() if body.filters else None
     completion_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if body.stream:
-        events = assistant.stream(question, principal, history, filters)
+        events = stream_answer(slots, assistant.stream(question, principal, history, filters))
         return StreamingResponse(_chunks(events, completion_id, created), media_type="text/event-stream",
                                  headers=SSE_HEADERS)
     text, answer = "", None
-    for event in assistant.stream(question, principal, history, filters):
+    for event in await run_answer(slots, list, assistant.stream(question, principal, history, filters)):
         if isinstance(event, Answer):
             answer = event
         else:
@@ -128,11 +132,11 @@ def _chunk(completion_id: str, created: int, delta: dict, finish: str | None = N
                 "choices": [{"index": 0, "delta": delta, "finish_reason": finish}], **extra})
 
 
-def _chunks(events: Iterator[str | Answer], completion_id: str, created: int) -> Iterator[str]:
+async def _chunks(events: AsyncIterator[str | Answer], completion_id: str, created: int) -> AsyncIterator[str]:
     """OpenAI `chat.completion.chunk` frames: role, content pieces, sources, a final stop, [DONE]."""
     yield _chunk(completion_id, created, {"role": "assistant", "content": ""})
     try:
-        for event in events:
+        async for event in events:
             if isinstance(event, Answer):
                 tail = sources_text(event)
                 if tail:
