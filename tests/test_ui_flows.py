@@ -109,6 +109,15 @@ def test_commitments_rows_open_the_shared_viewer_with_the_quote_in_view(page) ->
     page.wait_for_function("q => document.querySelector('#ethos-viewer mark')?.textContent !== q", arg=quote)
     assert page.locator(OPEN).evaluate(IN_VIEW) and other
 
+    shown = page.locator(OPEN).inner_text()  # the keyboard: Escape returns to the cell, arrows + Enter open another
+    page.keyboard.press("Escape")
+    page.wait_for_selector("#ethos-viewer-panel", state="hidden")
+    assert page.evaluate("document.activeElement.closest('#ethos-commitments') !== null")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(OPEN)
+    page.wait_for_function("q => document.querySelector('#ethos-viewer mark')?.textContent !== q", arg=shown)
+
 
 @pytest.fixture
 def reviewed_policy(assistant, tmp_path):
@@ -150,7 +159,7 @@ def test_reviews_rows_open_their_cover_line_in_the_shared_viewer(reviewed_policy
 
     bare = next(i for i, t in enumerate(titles) if t != reviewed_policy)  # a demo document: no dates anywhere
     _open_row(page, "#ethos-reviews", bare, 1)
-    assert "states no review dates" in _text(page, "#ethos-viewer .ethos-viewer-missing")
+    assert "states no review dates" in _text(page, "#ethos-viewer .ethos-viewer-note")
     assert page.locator("#ethos-viewer mark").count() == 0
 
 

@@ -250,10 +250,12 @@ def _viewer_head(title: str, where: str) -> str:
             f'{_CLOSE}<div class="ethos-viewer-where">{where}</div></div>')
 
 
-def viewer_error_html(message: str, title: str = "Source") -> str:
-    """A message in the viewer itself (it opens, says why, and closes like any page)."""
+def viewer_error_html(message: str, title: str = "Source", alert: bool = True) -> str:
+    """A message in the viewer itself (it opens, says why, and closes like any page); `alert=False`
+    for a plain note, such as a register row whose dates no line of the document states."""
+    kind = 'class="ethos-viewer-missing" role="alert"' if alert else 'class="ethos-viewer-note"'
     return (f'<div class="ethos-viewer" role="region" aria-label="Source">{_viewer_head(esc(title), "")}'
-            f'<p class="ethos-viewer-missing" role="alert">{esc(message)}</p></div>')
+            f'<p {kind}>{esc(message)}</p></div>')
 
 
 def viewer_html(c: Citation, page: Page | None, label: str | None = None) -> str:

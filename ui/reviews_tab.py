@@ -107,7 +107,7 @@ class ReviewsHandlers(TabHandlers):
             told = ", ".join(FIELD_LABELS.get(f, f) for f in r.from_manifest)
             return render.viewer_error_html(
                 (f"{told}: stated in sources.toml, not in the document." if told else
-                 "The document states no review dates on its cover, headers or tables."), title=r.title)
+                 "The document states no review dates on its cover, headers or tables."), title=r.title, alert=False)
         cite = Citation(n=1, doc_id=r.doc_id, title=r.title, organisation=r.organisation, section="",
                         page=ev.page, quote=ev.quote, start=ev.start, end=ev.end, chunk_id="", score=1.0)
         return render.viewer_html(cite, self.kb.page(r.doc_id, ev.page, principal),

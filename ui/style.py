@@ -118,6 +118,7 @@ button.ethos-source:hover, button.ethos-source:focus-visible { border-color: #43
 .ethos-page-text mark { background: #fde68a; color: #111; padding: 1px 0; border-radius: 2px;
   box-shadow: 0 0 0 2px #fde68a; }
 .ethos-viewer-missing { color: #b42318; }
+.ethos-viewer-note { color: #374151; }
 
 #ethos-feedback { padding: 8px; }
 .ethos-status p { margin: 4px 0; font-weight: 600; }
