@@ -187,3 +187,16 @@ def test_an_old_docstore_is_migrated_with_page_text_stored_once(tmp_path: Path):
     assert "pages" not in legacy.metadata, "page text lives only in the page records"
     assert "trainers" in migrated.documents.page("trust/legacy.md", 1).text
     assert set(migrated.document_ids()) == {"trust/attendance.md", "trust/uniform.md", "trust/legacy.md"}
+
+
+def test_a_writer_that_cannot_get_the_lock_says_so_and_writes_nothing(tmp_path: Path):
+    from ingest.locking import WriteLock
+
+    corpus = _policies(tmp_path / "policies")
+    settings = Settings(data_dir=tmp_path / "data")
+    with WriteLock.for_settings(settings).hold():  # another process mid-write
+        env = {**os.environ, "ETHOS_DATA_DIR": str(settings.data_dir), "ETHOS_WRITE_LOCK_TIMEOUT_S": "1"}
+        run = subprocess.run([*ETHOS, "ingest", str(corpus)], cwd=ROOT, env=env, capture_output=True, text=True,
+                             timeout=600)
+    assert run.returncode == 3 and "another Ethos process is writing" in run.stdout, run.stdout + run.stderr
+    assert Ingestor(settings).document_ids() == []

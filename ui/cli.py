@@ -45,6 +45,7 @@ def ingest(
 
     Documents of the same corpus ingested from other folders are left alone (see --prune).
     """
+    from ingest.locking import WriteBusy
     from ingest.pipeline import Ingestor
 
     if not path.exists():
@@ -62,7 +63,11 @@ def ingest(
         def progress(name: str, done: int, total: int) -> None:
             bar.update(task, total=total, completed=done, current=name)
 
-        report = ingestor.ingest_corpus(path, corpus=corpus, progress=progress, dry_run=dry_run, prune=prune)
+        try:
+            report = ingestor.ingest_corpus(path, corpus=corpus, progress=progress, dry_run=dry_run, prune=prune)
+        except WriteBusy as exc:  # what was committed before stays; a rerun picks up the rest
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(3) from exc
     _print_report(report)
     if report.count("failed") and not report.count("ingested") and not report.count("unchanged"):
         raise typer.Exit(1)
