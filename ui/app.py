@@ -7,7 +7,8 @@ as the API and resolve the typed-in key with `principal_for_key` on every call.
 
 Layout: a key box and role badge on top; tabs that wrap rather than hide on a phone. The Ask
 tab puts the question box first (focused on load, behind a skip link), the conversation above
-it once there is one, feedback and suggested next questions right under the answers, a scope
+it once there is one, Stop / Regenerate / Edit last question under it, feedback and suggested
+next questions right under the answers, a scope
 picker (organisations, documents), the user's saved conversations (`ui.conversations`) and the
 persona starters below. The Library tab lists the
 documents the role may read as a table that scrolls or turns into cards on a phone, with
