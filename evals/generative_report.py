@@ -74,18 +74,19 @@ def outcome_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     """What happened to the generative answers: refused first, model asked, kept, replaced."""
     gen = [r for r in rows if r["mode"] == "generative"]
     called = [r for r in gen if r["llm_called"]]
+    kept = [r for r in called if r["answer_mode"] == "generative" and not r["refused"]]
     return {
         "generative answers": len(gen),
         "refused by the evidence check (model not asked)": sum(r["refused"] and not r["llm_called"] for r in gen),
         "model asked": len(called),
-        "model's answer kept": sum(r["answer_mode"] == "generative" and not r["refused"] for r in called),
+        "model's answer kept": len(kept),
         "model refused (recognised)": sum(r["refused"] for r in called),
         "replaced: nothing supported": sum(r["answer"].startswith(NOT_SUPPORTED) for r in called),
         "replaced: model failed": sum(r["answer"].startswith(LLM_FAILED) for r in called),
         "cut short: model failed partway": sum(LLM_FAILED_PARTWAY in r["answer"] for r in called),
-        "sentences in kept answers": sum(len(r["sentences"]) for r in called if r["answer_mode"] == "generative"),
-        "flagged unsupported": sum(_flagged(r) for r in called if r["answer_mode"] == "generative"),
-        "kept answers with a flag": sum(_flagged(r) > 0 for r in called if r["answer_mode"] == "generative"),
+        "sentences in kept answers": sum(len(r["sentences"]) for r in kept),
+        "flagged unsupported in kept answers": sum(_flagged(r) for r in kept),
+        "kept answers with a flag": sum(_flagged(r) > 0 for r in kept),
     }
 
 
