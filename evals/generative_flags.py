@@ -2,8 +2,9 @@
 
 `python -m evals.generative_flags` draws the sample from a run's JSON lines (every flagged
 sentence up to half the sample, the rest drawn at random from the unflagged ones, seeded) and
-writes it with an empty `supported_by_hand` column; a person fills it in (1 = the sentence is
-what the passages shown to the model say, 0 = it is not) and the report computes precision and
+writes it with an empty `supported_by_hand` column; a person fills it in (1 = the passages the
+sentence cites say it — or, for a sentence the answer shows without a marker, some passage shown
+to the model does; 0 = they do not, or it is no answer at all) and the report computes precision and
 recall of the flags from it. Recall is reweighted by how the sample was drawn (flagged and
 unflagged sentences are sampled at different rates), so it estimates the whole run's recall.
 """
