@@ -75,18 +75,22 @@ def outcome_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     gen = [r for r in rows if r["mode"] == "generative"]
     called = [r for r in gen if r["llm_called"]]
     kept = [r for r in called if r["answer_mode"] == "generative" and not r["refused"]]
+    extractive = {(r["set"], r["id"]): r["refused"] for r in rows if r["mode"] == "extractive"}
     return {
         "generative answers": len(gen),
         "refused by the evidence check (model not asked)": sum(r["refused"] and not r["llm_called"] for r in gen),
         "model asked": len(called),
         "model's answer kept": len(kept),
         "model refused (recognised)": sum(r["refused"] for r in called),
+        "… of them answerable, and answered by extractive": sum(
+            r["refused"] and not r["unanswerable"] and not extractive.get((r["set"], r["id"]), True) for r in called),
         "replaced: nothing supported": sum(r["answer"].startswith(NOT_SUPPORTED) for r in called),
         "replaced: model failed": sum(r["answer"].startswith(LLM_FAILED) for r in called),
         "cut short: model failed partway": sum(LLM_FAILED_PARTWAY in r["answer"] for r in called),
         "sentences in kept answers": sum(len(r["sentences"]) for r in kept),
         "flagged unsupported in kept answers": sum(_flagged(r) for r in kept),
         "kept answers with a flag": sum(_flagged(r) > 0 for r in kept),
+        "model asked, first piece only with the final answer": sum(r["total_ms"] - r["first_ms"] < 1.0 for r in called),
     }
 
 
