@@ -37,6 +37,8 @@ REPORT = ROOT / "evals" / "reports" / "load.md"
 MIX = {"ask": 0.35, "chat": 0.35, "documents": 0.2, "health": 0.1}
 ANSWERS = ("ask", "chat")
 TIMEOUT_S = 120.0
+SLOW_READ_MS = 300  # the issue's bound on cheap reads' p95
+WARM_S = 5.0
 
 
 def questions() -> list[dict]:
@@ -51,7 +53,7 @@ def questions() -> list[dict]:
 
 
 # -- the server (a child process) -----------------------------------------------------------------
-def serve(data_dir: Path, port: int) -> None:
+def serve(data_dir: Path, port: int, answer_workers: int) -> None:
     """Child process: ingest the demo corpus, then serve the API (no LLM, default role staff)."""
     import uvicorn
 
@@ -60,20 +62,21 @@ def serve(data_dir: Path, port: int) -> None:
     from ingest.settings import Settings
 
     settings = Settings(data_dir=data_dir, corpus_dir=ROOT / "corpora" / "demo", default_role="staff",
-                        llm_base_url=None, llm_gguf_path=None, chroma_host=None)
+                        llm_base_url=None, llm_gguf_path=None, chroma_host=None,
+                        **({"answer_workers": answer_workers} if answer_workers else {}))
     assistant = Assistant(settings)
     assistant.kb.ingest(ROOT / "corpora" / "demo", corpus="demo")
     uvicorn.run(create_app(settings, assistant), host="127.0.0.1", port=port, log_level="warning")
 
 
-def start_server(data_dir: Path, project: Path) -> tuple[subprocess.Popen, str]:
+def start_server(data_dir: Path, project: Path, answer_workers: int = 0) -> tuple[subprocess.Popen, str]:
     """Serve `project`'s code (this checkout, or e.g. a `git archive` of an older commit)."""
     from tests.servers import free_port
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ETHOS_")}
     env.update(PYTHONPATH=str(project), GRADIO_ANALYTICS_ENABLED="False")
-    argv = [__file__, "--serve", str(data_dir), "--port", str(port)]
+    argv = [__file__, "--serve", str(data_dir), "--port", str(port), "--answer-workers", str(answer_workers)]
     child = f"import runpy, sys; sys.argv = {argv!r}; runpy.run_path({__file__!r}, run_name='__main__')"
     proc = subprocess.Popen([sys.executable, "-c", child], cwd=project, env=env)
     base = f"http://127.0.0.1:{port}"
@@ -102,6 +105,7 @@ class Run:
     clients: int
     seconds: float = 0.0
     latencies: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    sent_at: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # s into the run
     errors: Counter = field(default_factory=Counter)
     server_cpu_s: float = 0.0
     load_before: tuple[float, float, float] = (0.0, 0.0, 0.0)
@@ -135,7 +139,8 @@ async def one_request(http: httpx.AsyncClient, kind: str, item: dict) -> str | N
     return None if r.status_code == 200 else f"{kind} HTTP {r.status_code}"
 
 
-async def client(http: httpx.AsyncClient, run: Run, rng: random.Random, items: list[dict], stop: float) -> None:
+async def client(http: httpx.AsyncClient, run: Run, rng: random.Random, items: list[dict], stop: float,
+                 t0: float) -> None:
     kinds, weights = list(MIX), list(MIX.values())
     while time.monotonic() < stop:
         kind = rng.choices(kinds, weights)[0]
@@ -148,6 +153,7 @@ async def client(http: httpx.AsyncClient, run: Run, rng: random.Random, items: l
             error = f"{kind} {type(exc).__name__}"
         if error is None:
             run.latencies[kind].append((time.perf_counter() - started) * 1000)
+            run.sent_at[kind].append(started - t0)
         else:
             run.errors[error] += 1
 
@@ -158,7 +164,8 @@ async def load(base: str, clients: int, seconds: float, items: list[dict], seed:
     async with httpx.AsyncClient(base_url=base, timeout=TIMEOUT_S, limits=limits) as http:
         cpu0, started = cpu_seconds(pid), time.monotonic()
         stop = started + seconds
-        await asyncio.gather(*(client(http, run, random.Random(seed * 1000 + i), items, stop)
+        t0 = time.perf_counter()
+        await asyncio.gather(*(client(http, run, random.Random(seed * 1000 + i), items, stop, t0)
                                for i in range(clients)))
         run.seconds, run.server_cpu_s = time.monotonic() - started, cpu_seconds(pid) - cpu0
     run.load_after = os.getloadavg()
@@ -194,6 +201,15 @@ def section(base: Run, run: Run, note: str) -> str:
         ratio95 = pct(r, 95) / pct(b, 95) if b and r else float("nan")
         out.append(f"| {kind} | {len(b)} | {pct(b, 50):.0f} | {pct(b, 95):.0f} | {len(r)} | {pct(r, 50):.0f} | "
                    f"{pct(r, 95):.0f} | {ratio50:.1f}× | {ratio95:.1f}× |")
+    out += ["", f"Cheap reads slower than {SLOW_READ_MS} ms under load (of all sent / of those sent in the first "
+            f"{WARM_S:g} s, when {run.clients} clients connect at once); p95 of those sent after it:", ""]
+    for kind in ("documents", "health"):
+        pairs = list(zip(run.sent_at[kind], run.latencies[kind]))
+        slow = [t for t, ms in pairs if ms > SLOW_READ_MS]
+        later = [ms for t, ms in pairs if t >= WARM_S]
+        out.append(f"- {kind}: {len(slow)} of {len(pairs)} / {sum(t < WARM_S for t in slow)} of "
+                   f"{sum(t < WARM_S for t, _ in pairs)}; p95 after {WARM_S:g} s {pct(later, 95):.0f} ms, "
+                   f"max {max((ms for _, ms in pairs), default=float('nan')):.0f} ms")
     errors = run.errors + base.errors
     out += ["", "Errors by kind: " + (", ".join(f"{k}: {v}" for k, v in sorted(errors.items())) or "none"),
             "", f"Answers/s under load vs one client: {run.answers / run.seconds:.2f} vs "
@@ -226,14 +242,15 @@ def main() -> None:
     parser.add_argument("--append", action="store_true", help="add this run to the report instead of replacing it")
     parser.add_argument("--out", type=Path, default=REPORT)
     parser.add_argument("--project", type=Path, default=ROOT, help="checkout whose code is served")
+    parser.add_argument("--answer-workers", type=int, default=0, help="Settings.answer_workers (0: its default)")
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)  # internal: the child server
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        return serve(args.serve, args.port)
+        return serve(args.serve, args.port, args.answer_workers)
     items = questions()
     with tempfile.TemporaryDirectory(prefix="ethos-load-") as tmp:
-        server, base = start_server(Path(tmp), args.project.resolve())
+        server, base = start_server(Path(tmp), args.project.resolve(), args.answer_workers)
         try:
             httpx.post(f"{base}/api/ask", json={"question": "What are our values?"}, timeout=TIMEOUT_S)  # warm
             baseline = asyncio.run(load(base, 1, args.baseline_seconds, items, args.seed, server.pid))
