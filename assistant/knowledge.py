@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from assistant.access import readable
 from assistant.models import Evidence, Filters, Principal
+from ingest import store
 from ingest.documents import Heading, StoredDocument
 from ingest.keyword_index import KeywordIndex  # re-exported: scoring and refusal read it from here
 from ingest.manifest import Manifest, load_manifest
@@ -50,9 +51,7 @@ class KnowledgeBase:
         self.settings = settings
         self.ingestor = Ingestor(settings)
         self.embedder = self.ingestor.embedder
-        self.vector_index = VectorStoreIndex.from_vector_store(
-            self.ingestor.vector_store, embed_model=self.embedder
-        )
+        self.vector_index = self._vector_index()
         self._write_lock = threading.RLock()
         self.keyword: KeywordIndex | None = None
         self.docs = self.ingestor.documents
@@ -89,13 +88,17 @@ class KnowledgeBase:
                 self.docs = self.ingestor.documents
                 self.docs.cache = True
                 self._own = self.docs.own_writes  # a new repository counts its own writes from 0
-                self.vector_index = VectorStoreIndex.from_vector_store(self.ingestor.vector_store,
-                                                                       embed_model=self.embedder)
+                self.vector_index = self._vector_index()
             self.docs.sync()
             self.reload()
             return True
         finally:
             self._write_lock.release()
+
+    def _vector_index(self) -> VectorStoreIndex:
+        """Dense search over this process's current Chroma client (queries retried after a reopen)."""
+        queried = store.vector_store(store.query_collection(self.ingestor.collection, self.settings))
+        return VectorStoreIndex.from_vector_store(queried, embed_model=self.embedder)
 
     def _watch(self) -> None:
         while not self._stop.wait(self.settings.refresh_s):

@@ -47,6 +47,40 @@ def forget_embedded(settings: Settings) -> None:
             SharedSystemClient._identifier_to_refcount.pop(identifier, None)
 
 
+class ReopeningCollection:
+    """Embedded Chroma only: a query that fails because another process rewrote the store reopens.
+
+    An embedded Chroma's in-memory vector index can point at chunks another process (the CLI)
+    has just replaced, and the query fails ("Error finding id") until the client is reopened;
+    the server's watcher reopens within `refresh_s`, this covers the moment in between.
+    Everything but `query` goes straight to the collection.
+    """
+
+    def __init__(self, collection: Any, settings: Settings, attempts: int = 3) -> None:
+        self._collection, self._settings, self._attempts = collection, settings, attempts
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._collection, name)
+
+    def query(self, *args: Any, **kwargs: Any) -> Any:
+        from chromadb.errors import InternalError
+
+        for attempt in range(self._attempts):
+            try:
+                return self._collection.query(*args, **kwargs)
+            except InternalError:
+                if attempt == self._attempts - 1:
+                    raise
+                time.sleep(0.2 * attempt)
+                forget_embedded(self._settings)
+                self._collection = chroma_collection(chroma_client(self._settings), self._settings)
+
+
+def query_collection(collection: Any, settings: Settings) -> Any:
+    """The collection a reader queries: retried over a reopened client when embedded (see above)."""
+    return collection if settings.chroma_host else ReopeningCollection(collection, settings)
+
+
 def chroma_collection(client: Any, settings: Settings) -> Any:
     # embedding_function=None: Chroma must never fall back to its default ONNX embedder,
     # which would try to download a model. Ethos always passes its own vectors.
