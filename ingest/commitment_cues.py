@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from ingest.commitment_roles import TITLED_POST, owner_phrase, owning_statement
 from ingest.timeframes import MONTH
 
 _I = re.IGNORECASE
@@ -55,13 +56,21 @@ OWNER_RXS = [
 CELL_ROLE_RX = re.compile(rf"(?:{ROLE}|(?i:{LOWER_ROLE}))")
 #: A table cell that opens with posts, as PDF tables flatten them: "Head, Deputy and SENDCo",
 #: "SBM Repairs and Maintenance/Capital" (the owner column run into the resources column).
-_POST = r"(?:Head(?:teacher)?|Deputy(?:\s+Head(?:teacher)?)?|SENDCo|SENCO|SENDCO|SBM|DSL|DHT|HT|Clerk|Chair|Class\s+teachers?)"
-CELL_POSTS_RX = re.compile(rf"^({_POST}(?:\s*(?:,|and|&|/)\s*{_POST})*)(?=\s|$)")
+#: Posts may also be listed with spaces only ("SENDCo Dyslexia Specialist Teacher SLT").
+_POST = (rf"(?:{TITLED_POST}|Head(?:teacher)?|Deputy(?:\s+Head(?:teacher)?)?|SENDCo|SENCO|SENDCO|SENCo|SBM|DSL|DHT|HT|SLT"
+         r"|Clerk|Chair|Class\s+teachers?)")
+#: ... followed by the cell's end or the next column's capital, never by a verb ("SENDCo providing ...").
+CELL_POSTS_RX = re.compile(rf"^({_POST}(?:\s*(?:,|and|&|/|\s)\s*{_POST})*)(?=\s*$|\s+[A-Z0-9(])")
+#: A table whose column titles (heading or header row) include the owner's column.
+LEAD_HEADER_RX = re.compile(r"\b(?:Lead|Leads|Owner|Owners|Who)\b|\b(?i:responsib\w*|by\s+whom|led\s+by)\b")
+_POST_SPLIT_RX = re.compile(rf"{_POST}")
 
 
 def has_marker(text: str) -> bool:
     """Does the sentence itself promise, target or schedule something?"""
     t = NOT_MARKER_RX.sub(" ", text)
+    if owning_statement(t) and not (t.lstrip()[:1] in QUOTES or QUOTED_SOURCE_RX.match(t)):
+        return True  # "Class teachers are responsible for ...": who does the work is said
     if not MARKER_RX.search(t) or t.rstrip().endswith("?") or t.lstrip()[:1] in QUOTES or QUOTED_SOURCE_RX.match(t):
         return False
     if RECOGNISE_RX.search(t):  # "We recognise that ... each one will be ..." is a prediction
@@ -82,11 +91,29 @@ def find_owner(text: str) -> str | None:
             if CELL_ROLE_RX.fullmatch(cell.strip().rstrip(".")):
                 return _clean(cell)
             if m := CELL_POSTS_RX.match(cell.strip()):
-                return _clean(m.group(1))
+                return posts_of(m.group(1))
+    if owner := owner_phrase(text):
+        return owner
     for rx in OWNER_RXS:
         if m := rx.search(text):
             return _clean(m.group(1))
     return None
+
+
+def lead_cell(text: str) -> tuple[str, int, bool] | None:
+    """(owner, cell index, whole) for the first cell of a table block that opens with posts:
+    "Headteacher Repairs and Maintenance | 2020" -> ("Headteacher", 0, False); `whole`: the cell
+    is only posts. PDF tables flatten a row into several blocks, and the owner column often lands
+    in one of the row's later blocks."""
+    for i, cell in enumerate(c.strip() for c in text.split(" | ")):
+        if m := CELL_POSTS_RX.match(cell):
+            return posts_of(m.group(1)), i, m.end() == len(cell.rstrip("."))
+    return None
+
+
+def posts_of(cell: str) -> str:
+    """A cell of posts as one owner: "Head, Deputy and SENDCo" -> "Head/Deputy/SENDCo"."""
+    return "/".join(_clean(m.group(0)) for m in _POST_SPLIT_RX.finditer(cell))
 
 
 def _clean(owner: str) -> str:
@@ -98,7 +125,9 @@ def _clean(owner: str) -> str:
 #: A step in making or running the plan itself, not something it delivers.
 MILESTONE_HEADING_RX = re.compile(r"\b(?:timelines?|milestones?|next\s+steps|timetable|key\s+dates|implementation\s+plan"
                                   r"|how\s+we\s+will\s+get\s+there)\b", _I)
-PROCESS_RX = re.compile(r"^(?:initial\s+)?(?:sign[\s-]*off|launch|go-live|consultation|draft\w*|engagement|scoping"
+PROCESS_RX = re.compile(r"\b(?:this\s+(?:document|policy|plan|strategy)|it)\s+will\s+be\s+(?:formally\s+)?(?:reviewed|approved"
+                        r"|ratified|adopted|signed\s+off)\b"
+                        r"|^(?:initial\s+)?(?:sign[\s-]*off|launch|go-live|consultation|draft\w*|engagement|scoping"
                         r"|agreeing|formalising|co-creating|review\s+and\s+reset)\b|\bsign[\s-]*off\b|\bgo-live\b", _I)
 #: Measurable or checkable end states: numbers, "zero", "above the national average", "all learners will".
 TARGET_RX = re.compile(r"\d+(?:\.\d+)?\s*%|\bper\s*cent\b|\bzero\b|\bno\s+(?:child|pupil|learner|student)s?\b"
@@ -109,11 +138,15 @@ _ORG_ACTS = re.compile(r"\b(?:we|the\s+trust|the\s+school|the\s+council|the\s+bo
                        r"(?:also\s+)?(?:will|shall|are\s+committed|commit|pledge|promise|intend|aim|plan)\b(?!\s+(?:be|have)\b)", _I)
 _INTENT = re.compile(r"\bour\s+commitment\b|\bcommitted\s+to\b|\baims?\s+to\b|\bwill\s+(?:continue|remain|work|develop"
                      r"|provide|ensure|support|signpost|deliver|introduce|create|build|invest)\b", _I)
+#: "will be provided / made available / updated": an undertaking in the passive, not an end state.
+_PASSIVE_ACT = re.compile(r"\bwill\s+(?:also\s+)?be\s+(?:(?:made|provided|updated|given|kept|published|offered|shared"
+                          r"|held|sought|put\s+in\s+place|arranged|reviewed|monitored|consulted|informed|invited)\b)", _I)
 _STATE = re.compile(r"\bwill\s+(?:be|have|achieve|number|progress|benefit|feel|reach|secure|allow|develop\s+resilience)\b", _I)
 _ACTION_START = re.compile(r"^(?:to\s+[a-z]+|the\s+(?:establishment|development|creation|introduction)\s+of|a\s+common"
                            r"|(?:further\s+)?(?:embed|ensure|deliver|encourage|continue|develop|provide|create|build|introduce"
                            r"|review|establish|maintain|invest|support|promote|expand|improve|raise|reduce|increase)\b"
-                           r"|[A-Z][a-z]+ing\b|(?:further\s+)?(?:expansion|liaison|focus)\b)", _I)
+                           r"|[A-Z][a-z]+ing\b|(?:further\s+)?(?:expansion|liaison|focus)\b"
+                           r"|(?:improvements?\s+(?:to|in)|provision\s+of|audit|obtain|purchase)\b)", _I)
 
 
 def kind_of(text: str, path: tuple[str, ...], dated_item: bool = False) -> str:
@@ -126,10 +159,11 @@ def kind_of(text: str, path: tuple[str, ...], dated_item: bool = False) -> str:
         return "milestone"
     if TARGET_RX.search(text):
         return "target"
-    if _ORG_ACTS.search(text) or _INTENT.search(text):
+    if _ORG_ACTS.search(text) or _INTENT.search(text) or _PASSIVE_ACT.search(text) or owning_statement(text):
         return "pledge"
     if _STATE.search(text):
         return "target"
     if re.search(r"\bwill\b|\bshall\b", text, _I):
         return "pledge"
-    return "pledge" if _ACTION_START.match(text.strip()) else "target"
+    cells = [c.strip() for c in text.split(" | ")]  # a plan table's row: its objective or its actions
+    return "pledge" if any(_ACTION_START.match(c) for c in cells) else "target"

@@ -20,7 +20,7 @@ import re
 
 import pysbd
 
-from ingest.commitment_cues import find_owner, has_marker, kind_of
+from ingest.commitment_cues import LEAD_HEADER_RX, find_owner, has_marker, kind_of, lead_cell
 from ingest.commitment_runons import doc_labels, run_on, run_on_items, trim_run_on
 from ingest.models import SECTION_SEP, Block, Document, Page
 from ingest.timeframes import DATED_RX, Frame, parse_frame
@@ -90,6 +90,49 @@ def _opening_frame(page: Page, b: Block) -> Frame:
     return parse_frame(first) if re.match(r"(?:By|From|Until|Between)\s", first) else Frame()
 
 
+class _LeadColumn:
+    """Owners from a table's Lead / Owner / Responsible column when the PDF split the row.
+
+    A flattened PDF row ("Support of children's mental health | Full time pastoral ...") often
+    has its Lead cell in a later block ("Young Devon ... | Head, Deputy and SENDCo | ...", or a
+    paragraph that is only "SENDCo" then "Headteacher"). Only in a section whose column titles
+    name the owner's column: the first block after an ownerless row whose cell opens with posts
+    gives them to that row, bare post paragraphs right after it add theirs, and a block that
+    opens with posts and more ("Headteacher Repairs and Maintenance | 2020 - 2021") is that
+    row's tail, not a commitment of its own.
+    """
+
+    def __init__(self) -> None:
+        self.paths: set[tuple[str, ...]] = set()
+        self.pending: dict | None = None
+        self.joining = False
+
+    def heading(self, path: tuple[str, ...], text: str) -> None:
+        if LEAD_HEADER_RX.search(text):
+            self.paths.add(path)
+        self.pending, self.joining = None, False
+
+    def row(self, path: tuple[str, ...], added: dict | None) -> None:
+        if path in self.paths and added is not None:
+            self.pending = added if added["owner"] is None else None
+            self.joining = False
+
+    def continuation(self, path: tuple[str, ...], kind: str, text: str) -> bool:
+        """Give the pending row its owner from this block; True when the block is only its tail."""
+        if path not in self.paths or self.pending is None or not (cell := lead_cell(text)):
+            self.joining = False
+            return False
+        owner, index, whole = cell
+        bare = whole and " | " not in text
+        if self.pending["owner"] is None:
+            self.pending["owner"], self.joining = owner, bare
+        elif self.joining and bare:
+            self.pending["owner"] += "/" + owner
+        else:
+            self.joining = False
+        return bare or (kind == "table_row" and index == 0 and not whole)
+
+
 # -- the extractor ---------------------------------------------------------------------------
 
 def extract_commitments(doc: Document) -> list[dict]:
@@ -120,6 +163,7 @@ def extract_commitments(doc: Document) -> list[dict]:
             "owner": find_owner(text), "kind": kind_of(text, path, dated_item=kind == "milestone"),
         })
 
+    lead = _LeadColumn()
     for page in doc.pages:
         openings: dict[tuple[str, ...], Frame] = {}
         intro, prev_kind = False, ""
@@ -127,6 +171,10 @@ def extract_commitments(doc: Document) -> list[dict]:
             path = b.section_path
             if b.kind == "heading":
                 intro, prev_kind = False, b.kind
+                lead.heading(path, b.text)
+                continue
+            if lead.continuation(path, b.kind, page.text[b.start : b.end]):
+                prev_kind = b.kind
                 continue
             opening = openings.setdefault(path, _opening_frame(page, b))
             if path and SKIP_SECTION_RX.search(path[-1]):
@@ -137,8 +185,12 @@ def extract_commitments(doc: Document) -> list[dict]:
                 header = (b.kind == "table_row" and prev_kind != "table_row" and "." not in text
                           and len(text.split()) <= 16 and not has_marker(text))  # a table's column titles
                 question = text.rstrip().endswith("?")
+                if header and LEAD_HEADER_RX.search(text):
+                    lead.paths.add(path)
                 if len(text.split()) >= 2 and not (header or question) and (intro or _is_plan(path) or has_marker(text)):
+                    n = len(out)
                     add(page, s, b.end, path, "item", opening)
+                    lead.row(path, out[-1] if len(out) > n else None)
                 prev_kind = b.kind
                 continue
             prev_kind = b.kind

@@ -16,7 +16,7 @@ from ingest.minutes import extract_minutes, is_minutes
 from ingest.models import Document
 from ingest.reviews import ReviewInfo, extract_review
 
-TRACKER_VERSION = "7"  # bump when extraction rules change
+TRACKER_VERSION = "8"  # bump when extraction rules change
 
 
 def extract_tracker_rows(doc: Document) -> list[dict]:
