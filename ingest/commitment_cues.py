@@ -88,10 +88,10 @@ def find_owner(text: str) -> str | None:
         return _clean(m.group(1))
     if " | " in text:
         for cell in reversed(text.split(" | ")[1:]):
+            if m := CELL_POSTS_RX.match(cell.strip()):  # "SENDCo Headteacher" is two posts
+                return posts_of(m.group(1))
             if CELL_ROLE_RX.fullmatch(cell.strip().rstrip(".")):
                 return _clean(cell)
-            if m := CELL_POSTS_RX.match(cell.strip()):
-                return posts_of(m.group(1))
     if owner := owner_phrase(text):
         return owner
     for rx in OWNER_RXS:
