@@ -245,3 +245,21 @@ def test_api_status_and_owner_filters(minutes_assistant):
     assert chat["answer"].startswith(f"The minutes you can read record {len(rows)} open actions")
     assert csv_text.count("\n") == len(rows) + 1 and "status" in csv_text.splitlines()[0]
     assert bad.status_code == 400
+
+
+def test_commitments_tab_shows_the_actions_status(minutes_assistant):
+    """The tab's Status column: open / done / unknown for minutes' actions, blank for decisions."""
+    import gradio as gr
+
+    from ui.commitments_tab import ANY, HEADERS, build_commitments_tab
+
+    with gr.Blocks():
+        h = build_commitments_tab(minutes_assistant, minutes_assistant.settings, gr.Textbox())
+    col, text = HEADERS.index("Status"), HEADERS.index("Commitment")
+    table, *_ = h.table("gov-key", OAK, ANY, ANY, "", "", ["action", "decision"])
+    status = {row[text]: row[col] for row in table}
+    assert status["Publish the pay policy on the website"] == "open"
+    assert status["Arrange safeguarding training for new governors"] == "unknown"  # May's minutes are silent
+    assert "done" in {status[t] for t in status if t.startswith("Circulate the revised SIP")}
+    kinds = {row[text]: row[HEADERS.index("Kind")] for row in table}
+    assert all(status[t] == "" for t, k in kinds.items() if k == "decision") and "decision" in kinds.values()

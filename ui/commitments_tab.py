@@ -28,7 +28,7 @@ from ui import render
 from ui.handlers import TabHandlers
 from ui.viewer import ROWS_CLASS, wire_rows
 
-HEADERS = ["When", "Kind", "Commitment", "Owner", "Theme", "Source"]
+HEADERS = ["When", "Kind", "Commitment", "Owner", "Status", "Theme", "Source"]
 ANY = "Any"
 MAX_THEMES_IN_CHART = 6
 
@@ -60,6 +60,12 @@ def chart(rows: list[CommitmentView]) -> Figure:
     if rows:
         ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False)
     return fig
+
+
+def status_cell(c: CommitmentView) -> str:
+    """An action's status as the minutes record it (open / done / unknown when later minutes are
+    silent); blank for pledges, targets, milestones and decisions, which have no status."""
+    return (c.status or "unknown") if c.kind == "action" else ""
 
 
 def citation_of(c: CommitmentView) -> Citation:
@@ -108,7 +114,8 @@ class CommitmentsHandlers(TabHandlers):
         total = len(list_commitments(self.assistant.kb, principal))
         rows = list_commitments(self.assistant.kb, principal,
                                 self.filters(organisation, year, theme, owner, q, kinds, due_by))
-        table = [[c.when, c.kind, c.text, c.owner_label, c.theme, f"{c.title} ({c.organisation}), p. {c.page}"]
+        table = [[c.when, c.kind, c.text, c.owner_label, status_cell(c), c.theme,
+                  f"{c.title} ({c.organisation}), p. {c.page}"]
                  for c in rows]
         docs = len({c.doc_id for c in rows})
         unowned = sum(1 for c in rows if not c.owner)
@@ -164,7 +171,7 @@ def build_commitments_tab(assistant: Assistant, settings: Settings, key_box: gr.
         with gr.Column(scale=3, min_width=320):
             table = gr.Dataframe(headers=HEADERS, label="Commitments", elem_id="ethos-commitments",
                                  interactive=False, wrap=True, max_height=640, elem_classes=[ROWS_CLASS],
-                                 column_widths=["10%", "8%", "40%", "12%", "11%", "19%"])
+                                 column_widths=["10%", "8%", "36%", "12%", "7%", "10%", "17%"])
             download = gr.DownloadButton("Download CSV", elem_id="ethos-c-csv", size="sm")
         with gr.Column(scale=2, min_width=300):
             plot = gr.Plot(label="By year and theme", show_label=False, elem_id="ethos-c-chart", format="png")
