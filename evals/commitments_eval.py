@@ -23,15 +23,13 @@ splits.toml says (`RULES_SEEN`: moving test to tune is allowed, the reverse neve
 test half is evals/sets/commitments_realdocs.jsonl: two real test-half PDFs labelled from their
 page text before the extractor was run on them (the pupil premium strategy whole; of the SEND
 information report only its undertakings that name or could name an owner, marked `partial`, so
-that document counts for recall and owners but not extraction precision). The tune half adds
-evals/sets/commitments_realdocs_tune.jsonl (the accessibility plan's action rows with their Lead
-column and the SEND policy's role sentences, all `partial`). Owner precision =
-correct owners / owners predicted, recall = correct owners / owners labelled. Owners are compared as
-sets of posts: split at "/", ",", "&" and " and ", each compared case- and space-insensitively with a
-leading "the" / "every" / "all" ignored, so "Head, Deputy and SENDCo" equals "Head/Deputy/SENDCo"
-(a prediction naming only some of the labelled posts is wrong). Only the tune half's owner
-disagreements are listed in the report: the test half is shown as figures, so that nobody chooses
-a rule from its failures. Kind accuracy = share of matched pairs
+that document counts for recall and owners but not extraction precision); tune adds
+commitments_realdocs_tune.jsonl (accessibility plan rows with their Lead column, SEND policy role
+sentences, all `partial`). Owner precision = correct / predicted, recall = correct / labelled, owners
+compared as sets of posts (split at "/", ",", "&", " and "; case, spaces and a leading "the" /
+"every" / "all" ignored: "Head, Deputy and SENDCo" = "Head/Deputy/SENDCo"; naming only some posts is
+wrong). Only tune-half owner disagreements are listed: test is figures only, so no rule is chosen
+from its failures. Kind accuracy = share of matched pairs
 whose kind (pledge / target / milestone / action / decision) equals the label. Kinds as labelled: a
 pledge is something the organisation undertakes to do, a target an end state to reach (an outcome,
 often measurable), a milestone a step in making or running the plan itself (sign-off, consultation,
@@ -282,10 +280,8 @@ def report(res: Result) -> str:
 
 
 def realdocs_result(root: Path = REALDOCS, halves: tuple[str, ...] = ("test", "tune")) -> tuple[Result, str]:
-    """The real PDFs against their labels (test: commitments_realdocs.jsonl, tune:
-    commitments_realdocs_tune.jsonl), and a precision line over the documents labelled whole (a
-    `partial` document's unlabelled sentences are not errors). `halves=("tune",)` never opens a
-    test-half document, for working on the rules."""
+    """The real PDFs against their labels (test and tune files), and a precision line over the documents
+    labelled whole (a `partial` one's unlabelled sentences are not errors). `halves=("tune",)` opens no test one."""
     from evals.reviews_eval import _load
     from ingest.tracker import extract_tracker_rows
 
