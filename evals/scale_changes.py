@@ -28,6 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 START, END = "<!-- scale_changes:start -->", "<!-- scale_changes:end -->"
 
 
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def policy(n: int) -> bytes:
     """A ten-section markdown policy with a word found nowhere else (`quillfeather<n>`)."""
     parts = [f"# Minibus and trips policy {n}\n"]
@@ -52,6 +59,7 @@ def measure(data: Path, repeats: int) -> dict:
     t = time.perf_counter()
     kb = KnowledgeBase(settings)
     load_s = time.perf_counter() - t
+    rss_loaded = rss_mb()
     admin = Principal("admin", ("all", "staff", "governors"))
     retriever = Retriever(kb, settings)
     chunks = kb.keyword.size if kb.keyword is not None else 0
@@ -67,20 +75,25 @@ def measure(data: Path, repeats: int) -> dict:
         t = time.perf_counter()
         assert remove_document(kb, settings, result.doc_id)
         deletes.append(time.perf_counter() - t)
-    return {"chunks": chunks, "load_s": load_s, "upload_s": uploads, "delete_s": deletes, "found": found,
+    return {"chunks": chunks, "load_s": load_s, "rss_loaded_mb": rss_loaded, "rss_after_mb": rss_mb(), "upload_s": uploads, "delete_s": deletes, "found": found,
             "upload_chunks": result.chunks, "upload_p50": statistics.median(uploads),
             "delete_p50": statistics.median(deletes)}
 
 
+def _rss(r: dict) -> str:
+    return f"{r['rss_loaded_mb']:.0f} / {r['rss_after_mb']:.0f}" if "rss_loaded_mb" in r else "–"
+
+
 def write_report(rows: list[dict], path: Path, note: str) -> None:
     lines = [START, "## Upload and delete latency (before/after the incremental keyword index)", "", note, "",
-             "| chunks | code | start-up s | upload s (median; each) | delete s (median; each) | found by keyword search |",
-             "|---|---|---|---|---|---|"]
+             "| chunks | code | start-up s | upload s (median; each) | delete s (median; each) | found by keyword search "
+             "| RSS MB loaded / after |",
+             "|---|---|---|---|---|---|---|"]
     for r in sorted(rows, key=lambda r: (r["chunks"], r["label"] != "before")):
         each = lambda xs: ", ".join(f"{x:.2f}" for x in xs)  # noqa: E731
         lines.append(f"| {r['chunks']:,} | {r['label']} | {r['load_s']:.1f} | {r['upload_p50']:.2f} "
                      f"({each(r['upload_s'])}) | {r['delete_p50']:.2f} ({each(r['delete_s'])}) | "
-                     f"{sum(r['found'])}/{len(r['found'])} |")
+                     f"{sum(r['found'])}/{len(r['found'])} | {_rss(r)} |")
     lines.append(END)
     text = path.read_text() if path.exists() else ""
     block = "\n".join(lines)
