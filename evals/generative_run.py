@@ -91,7 +91,7 @@ def record(assistant: Assistant, case: Case, principal: Principal, mode: str) ->
     model = calls[-1] if calls else None
     return {
         "set": case.set, "id": case.id, "half": case.half, "unanswerable": case.unanswerable,
-        "question": case.question, "mode": mode, "answer_mode": ans.mode,
+        "question": case.question, "query": ans.query, "mode": mode, "answer_mode": ans.mode,
         "fallback": mode == "generative" and ans.mode == "extractive",
         "refused": o.refused, "containment": o.containment, "on_gold": o.on_gold, "citations": o.citations,
         "verbatim": verbatim_citations(ans, assistant.kb, principal), "words": o.words,
