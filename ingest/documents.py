@@ -21,6 +21,7 @@ import os
 import socket
 import time
 import uuid
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,14 @@ from ingest.models import Block, Document, DocumentMeta, Page
 from ingest.settings import Settings
 
 DOC, PAGE, INTENT = "doc", "page", "intent"
-_VECTOR = [1.0]  # Chroma wants a vector per record; these records are only ever fetched by id or field
+
+
+def _vector(record_id: str) -> list[float]:
+    """Chroma wants a vector per record; these are only ever fetched by id or field. Distinct values
+    keep its vector index from degenerating over many identical points."""
+    return [zlib.crc32(record_id.encode()) / 2**32]
+
+
 _PAGE_SIZE = 2000
 
 
@@ -203,14 +211,14 @@ class DocumentRepository:
         ids = [_page_id(doc_id, int(p["number"])) for p in pages]
         for lo in range(0, len(ids), _PAGE_SIZE):
             part = pages[lo:lo + _PAGE_SIZE]
-            self.docs.upsert(ids=ids[lo:lo + _PAGE_SIZE], embeddings=[_VECTOR] * len(part),
+            self.docs.upsert(ids=ids[lo:lo + _PAGE_SIZE], embeddings=[_vector(i) for i in ids[lo:lo + _PAGE_SIZE]],
                              documents=[p["text"] for p in part],
                              metadatas=[{"kind": PAGE, "doc_id": doc_id, "number": int(p["number"]),
                                          "blocks": json.dumps(p["blocks"])} for p in part])
         if stale := sorted(old - set(ids)):
             self.docs.delete(ids=stale)
         body = json.dumps({"meta": meta, "chunks": [[c.chunk_id, c.page, c.start, c.end] for c in chunks]})
-        self.docs.upsert(ids=[_doc_id_key(doc_id)], embeddings=[_VECTOR], documents=[body],
+        self.docs.upsert(ids=[_doc_id_key(doc_id)], embeddings=[_vector(doc_id)], documents=[body],
                          metadatas=[{"kind": DOC, "doc_id": doc_id, "audience": str(meta.get("audience", "all")),
                                      "source_path": str(meta.get("source_path", ""))}])
         self._records = None
@@ -229,7 +237,7 @@ class DocumentRepository:
     def intend(self, doc_ids: list[str], op: str) -> None:
         """Journal what is about to change, so a writer killed half-way is completed by the next."""
         if doc_ids:
-            self.docs.upsert(ids=[f"intent:{d}" for d in doc_ids], embeddings=[_VECTOR] * len(doc_ids),
+            self.docs.upsert(ids=[f"intent:{d}" for d in doc_ids], embeddings=[_vector(d) for d in doc_ids],
                              metadatas=[{"kind": INTENT, "doc_id": d, "op": op} for d in doc_ids])
 
     def intents(self) -> list[tuple[str, str]]:
@@ -241,7 +249,8 @@ class DocumentRepository:
 
     def record_change(self, doc_ids: list[str], op: str) -> None:
         """Append to the change log (what readers poll), one record per write."""
-        self.changes.add(ids=[uuid.uuid4().hex], embeddings=[_VECTOR],
+        change = uuid.uuid4().hex
+        self.changes.add(ids=[change], embeddings=[_vector(change)],
                          metadatas=[{"op": op, "doc_ids": json.dumps(doc_ids[:50]), "count": len(doc_ids),
                                      "writer": self.writer_id, "at": time.time()}])
         self.own_writes += 1
