@@ -61,13 +61,17 @@ def read(path: Path) -> list[dict[str, str]]:
 
 def flag_scores(path: Path, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Precision / recall of the flags on the hand-judged sample, matched to this run's sentences."""
-    current = {(s["set"], s["id"], str(s["index"]), s["sentence"]): s for s in kept_sentences(rows)}
+    sampled_sets = {j["set"] for j in read(path) if j.get("supported_by_hand", "").strip() in ("0", "1")}
+    # the run's sentences of the sets the sample was drawn from: the population the sample stands for
+    current = {(s["set"], s["id"], str(s["index"]), s["sentence"]): s for s in kept_sentences(rows)
+               if not sampled_sets or s["set"] in sampled_sets}
     judged = [j for j in read(path) if j.get("supported_by_hand", "").strip() in ("0", "1")
               and (j["set"], j["id"], j["index"], j["sentence"]) in current]
     total_flagged = sum(s["flagged"] for s in current.values())
     total_unflagged = len(current) - total_flagged
     replaced = sum(s["index"] == -1 for s in current.values())
-    head = (f"The check judged {len(current)} sentences of the model's: {len(current) - replaced} in kept answers "
+    where = f" ({', '.join(sorted(sampled_sets))})" if sampled_sets else ""
+    head = (f"The check judged {len(current)} sentences of the model's{where}: {len(current) - replaced} in kept answers "
             f"and {replaced} whole replies replaced because nothing in them was supported (counted as flagged); "
             f"{total_flagged} flagged in all. ")
     if not judged:
