@@ -198,8 +198,7 @@ class Ingestor:
 
     def reopen_chroma(self) -> None:
         """A fresh embedded Chroma client: its in-memory vector index misses other processes' writes."""
-        store.forget_embedded(self.settings)
-        client = store.chroma_client(self.settings)
+        client = store.fresh_client(self.settings)
         self.collection = store.chroma_collection(client, self.settings)
         self.vector_store = store.vector_store(self.collection)
         self.documents = DocumentRepository(client, self.settings)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,19 @@ def chroma_client(settings: Settings) -> Any:
     if settings.chroma_host:
         return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
     settings.chroma_path.mkdir(parents=True, exist_ok=True)
-    return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+    with _EMBEDDED:  # Chroma's per-process client cache is not safe against a concurrent reopen
+        return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
+
+
+_EMBEDDED = threading.RLock()
+
+
+def fresh_client(settings: Settings) -> Any:
+    """A client on a new embedded Chroma (see `forget_embedded`), made atomically: a watcher
+    thread and a request thread may both reopen at once."""
+    with _EMBEDDED:
+        forget_embedded(settings)
+        return chroma_client(settings)
 
 
 def forget_embedded(settings: Settings) -> None:
@@ -41,10 +54,11 @@ def forget_embedded(settings: Settings) -> None:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     path = str(settings.chroma_path.resolve())
-    for identifier in list(SharedSystemClient._identifier_to_system):
-        if identifier and Path(identifier).resolve() == Path(path):
-            SharedSystemClient._identifier_to_system.pop(identifier, None)
-            SharedSystemClient._identifier_to_refcount.pop(identifier, None)
+    with _EMBEDDED:
+        for identifier in list(SharedSystemClient._identifier_to_system):
+            if identifier and Path(identifier).resolve() == Path(path):
+                SharedSystemClient._identifier_to_system.pop(identifier, None)
+                SharedSystemClient._identifier_to_refcount.pop(identifier, None)
 
 
 class ReopeningCollection:
@@ -72,8 +86,7 @@ class ReopeningCollection:
                 if attempt == self._attempts - 1:
                     raise
                 time.sleep(0.2 * attempt)
-                forget_embedded(self._settings)
-                self._collection = chroma_collection(chroma_client(self._settings), self._settings)
+                self._collection = chroma_collection(fresh_client(self._settings), self._settings)
 
 
 def query_collection(collection: Any, settings: Settings) -> Any:
