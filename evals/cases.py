@@ -76,7 +76,7 @@ def answer(assistant: Assistant, prepared: Prepared, params: AnswerParams | None
 
 
 def judge(case: Case, ans: Answer, ms: float) -> Outcome:
-    shown = ans.answer + "\n" + "\n".join(c.quote for c in ans.citations)
+    shown = metrics.as_read(ans.answer) + "\n" + "\n".join(c.quote for c in ans.citations)
     if case.unanswerable:
         containment = math.nan
     elif ans.refused:

@@ -8,12 +8,25 @@ a number in a report is only worth something if the formula behind it was checke
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
 
 
 def norm(text: str) -> str:
     """The golden sets' whitespace rule (evals/sets/README.md): collapse every run of whitespace."""
     return " ".join(text.split())
+
+
+_EMPHASIS = re.compile(r"\*\*|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+
+
+def as_read(markdown: str) -> str:
+    """Answer Markdown as the reader sees it: bold and italic markers are not text.
+
+    A gold phrase that runs from a marked (bold) sentence into its unmarked neighbour is on the
+    screen as one run of words; scoring the raw Markdown would count it missing.
+    """
+    return _EMPHASIS.sub("", markdown)
 
 
 def contains(haystack: str, needle: str) -> bool:

@@ -80,3 +80,12 @@ def test_percentile_interpolates_like_numpy():
 def test_mean_ignores_nan():
     assert metrics.mean([1.0, float("nan"), 0.0]) == pytest.approx(0.5)
     assert math.isnan(metrics.mean([]))
+
+
+def test_as_read_drops_emphasis_markers_but_keeps_text():
+    md = "*Plan (Phase 2):* **Go-Live Launch** September 2024 [1]\n- **an item** and 2*3 = 6"
+    read = metrics.as_read(md)
+    assert read == "Plan (Phase 2): Go-Live Launch September 2024 [1]\n- an item and 2*3 = 6"
+    # a gold phrase running from a bold sentence into its plain neighbour is read as one run
+    assert metrics.contains(read, "Launch September 2024")
+    assert not metrics.contains(md, "Launch September 2024")
