@@ -181,3 +181,50 @@ def test_an_api_key_can_say_which_organisation_our_means(tmp_path: Path) -> None
     assert principal_for_key(settings, "k-any").organisation is None
     install = settings.model_copy(update={"organisation": "Riverside Academy"})
     assert principal_for_key(install, "k-any").organisation == "Riverside Academy"
+
+
+SEND_HEAVY = """# SEND Information Report
+
+## Special educational needs at our school
+
+Special educational needs and disabilities (SEND) support is offered to every pupil with special
+educational needs. Pupils with special educational needs and disabilities, and their families,
+can ask the special educational needs team about support for special needs at any time.
+"""
+
+IMPROVEMENT = """# Improvement Model
+
+## Phase 3: Improve
+
+- Monitoring schedule is in place.
+- Inclusive approaches are valued and recognised as a non-negotiable.
+- The SEND strategy is being led effectively in the school.
+- Outcomes for pupils are in line with national benchmarks.
+"""
+
+
+def test_a_school_term_counts_once_however_many_variants_it_has(tmp_path: Path) -> None:
+    """"SEND" has seven variants; summed, they made a SEND-heavy page outrank the only page that
+    names a non-negotiable. A vocabulary group is one term of the keyword score (its best variant)."""
+    from assistant.knowledge import KnowledgeBase
+    from assistant.service import Assistant
+    from ingest.settings import Settings
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "send-report.md").write_text(SEND_HEAVY, encoding="utf-8")
+    (root / "improvement.md").write_text(IMPROVEMENT, encoding="utf-8")
+    for name, text in (("oakfield.md", OAKFIELD_BEHAVIOUR), ("riverside.md", RIVERSIDE_BEHAVIOUR), ("plan.md", INCLUSION)):
+        (root / name).write_text(text, encoding="utf-8")  # other pages, so term rarity is realistic
+    settings = Settings(data_dir=tmp_path / "data", llm_base_url=None, llm_gguf_path=None, chroma_host=None)
+    kb = KnowledgeBase(settings)
+    assert kb.ingest(root, corpus="t").count("ingested") == 5
+    assistant = Assistant(settings, kb=kb)
+    principal = Principal("staff", ("all", "staff"))
+    hits = assistant.retriever.retrieve("What's our SEND non-negotiable?", principal, mode="bm25").evidence
+    assert hits[0].chunk.doc_id == "t/improvement.md"
+    # the variants still find a page that only spells the term out
+    spelt = assistant.retriever.retrieve("Is there help for additional needs?", principal, mode="bm25").evidence
+    assert spelt and spelt[0].chunk.doc_id == "t/send-report.md"
+    answer = assistant.ask("What's our SEND non-negotiable?", principal, mode="extractive")
+    assert "Inclusive approaches are valued and recognised as a non-negotiable." in answer.answer
