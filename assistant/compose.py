@@ -93,6 +93,7 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
             chosen.append(i)
         break  # only the runner-up is considered: a third passage is never "nearly as strong"
     blocks, citations, sentences = [], [], []
+    used = 0  # words shown so far
     for place, i in enumerate(chosen):
         own = [u for u in scored.units if u.evidence == i]
         if not own:
@@ -100,27 +101,33 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         # a place the user (or the follow-up resolver) named in quotes is where the answer is
         named = [u for u in own if id(u) in scored.quoted]
         anchor = lead if (lead is not None and place == 0) else max(named or own, key=lambda u: u.rank)
+        label = where(evidence[i]) if len(chosen) > 1 else ""
         # the whole answer stays within `budget` words: with a second passage the first gets 3/5
         if len(chosen) == 1:
             part_budget = budget
         elif place == 0:
             part_budget = budget * 3 // 5
         else:
-            part_budget = budget - words(" ".join(blocks))
+            part_budget = budget - used
         shown = window(own, anchor, max(part_budget, words(anchor.text)), forward_only=anchor is lead)
         marked = {id(u) for u in shown if u.rank >= anchor.rank - params.mark_margin}
         # a list item comes with its list's intro, unless it is the asked-for value, which leads
         intro = next((u for u in own if u.intro and u.run == anchor.run), None) \
             if anchor.kind == "item" and anchor is not lead else None
         text, cites, sents = passage_block(evidence[i], len(citations) + 1, shown, marked, intro)
-        if len(chosen) > 1:
-            c = evidence[i].chunk
-            where = f"{c.title} ({c.section})" if c.section else f"{c.title}, p. {c.page}"
-            text = f"*{where}:* {text}" if "\n" not in text else f"*{where}:*\n{text}"
+        if label:
+            text = f"*{label}:* {text}" if "\n" not in text else f"*{label}:*\n{text}"
+        used += words(text)
         blocks.append(text)
         citations += cites
         sentences += sents
     return Answer(answer="\n\n".join(blocks), citations=citations, sentences=sentences)
+
+
+def where(ev: Evidence) -> str:
+    """Where a passage comes from, when an answer shows two: its document and its own section."""
+    c = ev.chunk
+    return f"{c.title} ({c.section_path[-1] if c.section_path else c.section})" if c.section else f"{c.title}, p. {c.page}"
 
 
 def whole_list(ev: Evidence, intro: Unit | None, items: list[Unit]) -> Answer:
