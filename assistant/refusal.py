@@ -9,6 +9,8 @@ the score's level depends on the corpus. These signals do not:
 - `missing_evidence`: how much of it, though somewhere in the corpus, none of the retrieved
   passages mentions;
 - `uncovered`: the best passage's share of the question left unmentioned;
+- `uncovered_near`: the same for the best few lines (a unit and its neighbours): a long passage
+  mentions every word of a question somewhere, an answer mentions them together;
 - `type_missing`: the question asks for a time, a sum, a grade, a date or a count and no
   retrieved unit holds one;
 - `best_cos`, `top_dense`: how close the best sentence and the best passage are in meaning;
@@ -27,9 +29,10 @@ from assistant.answer_types import expected_type
 from assistant.models import Evidence
 from assistant.scoring import AnswerParams, Scored, weighted_overlap
 
-FEATURES = ("missing_corpus", "missing_evidence", "uncovered", "type_missing", "best_cos", "top_dense", "best_unit")
+FEATURES = ("missing_corpus", "missing_evidence", "uncovered", "uncovered_near", "type_missing", "best_cos", "top_dense",
+            "best_unit")
 #: +1: a larger value can only push towards refusing; -1: only away from it (the fit keeps these signs).
-DIRECTION = {"missing_corpus": 1, "missing_evidence": 1, "uncovered": 1, "type_missing": 1,
+DIRECTION = {"missing_corpus": 1, "missing_evidence": 1, "uncovered": 1, "uncovered_near": 1, "type_missing": 1,
              "best_cos": -1, "top_dense": -1, "best_unit": -1}
 #: Used only when no fitted file exists (a fresh checkout always has one: assistant/data/answering.json).
 FALLBACK = {"bias": -1.0, "missing_corpus": 6.0, "missing_evidence": 3.0, "uncovered": 2.0,
@@ -55,6 +58,7 @@ def features(question: str, evidence: list[Evidence], scored: Scored) -> dict[st
         "missing_corpus": sum(f.idf for f in absent_corpus) / total,
         "missing_evidence": sum(f.idf for f in absent_evidence) / total,
         "uncovered": 1.0 - max(scored.coverage, default=0.0),
+        "uncovered_near": 1.0 - max(scored.context, default=0.0),
         "type_missing": float(wanted is not None and not scored.typed),
         "best_cos": max(scored.cosines, default=0.0),
         "top_dense": max((e.dense or 0.0 for e in evidence), default=0.0),

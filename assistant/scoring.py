@@ -37,6 +37,7 @@ class AnswerParams:
 
     overlap_weight: float = 0.3  # unit score: + w · IDF-weighted focus-term overlap
     section_weight: float = 0.1  # + w · overlap with the passage's title and section
+    context_weight: float = 0.0  # + w · overlap of the unit with its neighbours (an answer spanning two lines)
     type_bonus: float = 0.15  # a unit holding the asked-for time / sum / grade
     quote_bonus: float = 0.3  # the question quotes the unit or its section
     rank_weight: float = 0.2  # passage score: + w · (1 - rank / n), the retrieval order
@@ -97,6 +98,7 @@ class Scored:
     coverage: list[float] = field(default_factory=list)  # per evidence index
     features: np.ndarray | None = None  # per unit, UNIT_FEATURES (what the unit model was fitted on)
     quoted: set[int] = field(default_factory=set)  # ids of units in (or under) a place the question quotes
+    context: list[float] = field(default_factory=list)  # per unit, focus overlap of the unit with its neighbours
 
     @property
     def best_rank(self) -> float:
@@ -133,6 +135,21 @@ def weighted_overlap(focus: list[Focus], text: str) -> float:
     return sum(f.idf for f in focus if f.found_in(text, text_terms)) / total
 
 
+def neighbourhood_overlap(focus: list[Focus], units: list[Unit]) -> list[float]:
+    """Per unit, the focus overlap of the unit read with its neighbours in the same passage.
+
+    An answer often spans two lines ("Inclusive approaches are … a non-negotiable." then "The SEND
+    strategy is …"): a line whose neighbours mention the rest of the question is a better anchor
+    than an equally close line standing alone, and unlike whole-passage coverage a long passage
+    does not get it for free.
+    """
+    out = []
+    for k, u in enumerate(units):
+        near = [v.text for v in units[max(k - 1, 0) : k + 2] if v.evidence == u.evidence]
+        out.append(weighted_overlap(focus, " ".join(near)))
+    return out
+
+
 UNIT_FEATURES = ("cos", "overlap", "section", "coverage", "rank_prior", "dense", "keyword", "typed", "untyped",
                  "log_words", "stop_ratio", "is_item", "quoted")
 
@@ -167,11 +184,13 @@ def score(question: str, evidence: list[Evidence], query_vector: np.ndarray, foc
     coverage = [weighted_overlap(focus, f"{e.chunk.title} {e.chunk.section} {e.chunk.text}") for e in evidence]
     top_keyword = max((e.keyword or 0.0 for e in evidence), default=0.0)
     rows = []
-    for unit, cos in zip(units, cosines):
+    context = neighbourhood_overlap(focus, units)
+    for unit, cos, near in zip(units, cosines, context):
         ev = evidence[unit.evidence]
         section = ev.chunk.section
         overlap = weighted_overlap(focus, unit.text)
-        unit.score = cos + params.overlap_weight * overlap + params.section_weight * sections[unit.evidence]
+        unit.score = (cos + params.overlap_weight * overlap + params.section_weight * sections[unit.evidence]
+                      + params.context_weight * near)
         is_quoted = any(q in section.lower() or q in unit.text.lower() for q in quoted)
         if is_quoted:
             named.add(id(unit))
@@ -199,4 +218,4 @@ def score(question: str, evidence: list[Evidence], query_vector: np.ndarray, foc
             passages.append(best)
         else:
             passages.append(best + params.rank_weight * (1 - i / n) + params.coverage_weight * coverage[i])
-    return Scored(units, passages, focus, wanted, typed, cosines, coverage, features, named)
+    return Scored(units, passages, focus, wanted, typed, cosines, coverage, features, named, context)

@@ -39,6 +39,7 @@ GRID = {  # with the unit model in place only the composer's margins (in log-odd
 HEURISTIC_GRID = {  # the hand-shaped score (cosine + weighted overlaps + rank and coverage), weights fitted
     "overlap_weight": [0.1, 0.2, 0.3, 0.45, 0.6, 0.8],
     "section_weight": [0.0, 0.1, 0.2, 0.3],
+    "context_weight": [0.0, 0.1, 0.2, 0.35, 0.5],
     "rank_weight": [0.0, 0.05, 0.1, 0.2, 0.3, 0.45],
     "coverage_weight": [0.0, 0.1, 0.2, 0.35, 0.5],
     "second_margin": [0.0, 0.03, 0.06, 0.1, 0.15],
@@ -110,9 +111,9 @@ def fit_unit_model(groups: dict[str, list[tuple]], log) -> dict[str, float]:
 
 
 def fit_composer(groups: dict[str, list[tuple]], unit_model: dict[str, float], log,
-                 grid: dict[str, list[float]] = GRID) -> tuple[AnswerParams, float]:
-    # never refuse while fitting the composer
-    params = AnswerParams(unit_model=unit_model, refusal={"bias": -50.0}, refusal_threshold=1.1)
+                 grid: dict[str, list[float]] = GRID, start: AnswerParams | None = None) -> tuple[AnswerParams, float]:
+    """Coordinate ascent over `grid` from `start` (the defaults when None); refusal is off while fitting."""
+    params = replace(start or AnswerParams(), unit_model=unit_model, refusal={"bias": -50.0}, refusal_threshold=1.1)
     best = containment(groups, params)
     log(f"composer start: {best:.4f}")
     for sweep in range(2):
@@ -210,6 +211,11 @@ def main(argv: list[str] | None = None) -> None:
     params, best = fit_composer(groups, unit_model, print)
     print("the hand-shaped unit score instead of the unit model:")
     heuristic, h_best = fit_composer(groups, {}, print, HEURISTIC_GRID)
+    if args.out.exists():  # coordinate ascent finds a local optimum: also climb from the previous fit
+        print("the hand-shaped score again, starting from the previous fit:")
+        again, a_best = fit_composer(groups, {}, print, HEURISTIC_GRID, AnswerParams.load(args.out))
+        if a_best > h_best:
+            heuristic, h_best = again, a_best
     if h_best > best:  # model selection on tune containment, like every other choice here
         params, best = heuristic, h_best
     print(f"chosen: {'unit model' if params.unit_model else 'hand-shaped score'} ({best:.3f})")

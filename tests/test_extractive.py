@@ -105,3 +105,23 @@ def test_questions_without_a_known_answer_type_are_untouched(encoder):
     ev, spans = _evidence([("paragraph", "Our mission is that every child flourishes, whatever their starting point.")])
     answer = answer_extractive("What is our mission?", [ev], encoder, blocks=lambda e: spans)
     assert not answer.refused and "every child flourishes" in answer.answer
+
+
+def test_a_line_whose_neighbour_answers_the_rest_of_the_question_is_the_better_anchor():
+    """Neighbourhood overlap: "SEND … non-negotiable" is answered by two adjacent lines together;
+    a line elsewhere sharing one word is not (nor is a long passage that mentions both far apart)."""
+    from assistant.scoring import Focus, neighbourhood_overlap
+    from assistant.units import Unit, terms
+    from assistant.vocabulary import default_vocabulary
+
+    send = next(g for g in default_vocabulary().groups if "SEND" in g.variants)
+    focus = [Focus(terms("SEND"), send, 2.0, True, "SEND"), Focus(terms("non-negotiable"), None, 3.0, True)]
+    units = [Unit(0, "item", "Non-negotiables are established and understood.", 0, 10),
+             Unit(0, "item", "Safeguarding is effective.", 11, 20),
+             Unit(1, "item", "Inclusive approaches are valued and recognised as a non-negotiable.", 0, 10),
+             Unit(1, "item", "The special educational needs strategy is led effectively.", 11, 20),
+             Unit(2, "item", "Staff training on SEND is planned.", 0, 10)]
+    near = neighbourhood_overlap(focus, units)
+    assert near[2] == near[3] == 1.0  # the two lines together say both
+    assert near[0] == 0.6 and near[4] == 0.4  # one word each; passages never bleed into each other
+    assert near[1] == 0.6
