@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Literal
 
 import numpy as np
@@ -137,7 +137,7 @@ class Retriever:
         if mode in ("hybrid", "dense"):
             retrievers.append(dense_retriever(self.kb.vector_index, principal, filters, self.settings.candidate_k, mask))
             weights.append(self.settings.dense_weight)
-        keyword = self._keyword(keyword_index, mask, self.vocabulary.concepts(query)) \
+        keyword = self._keyword(keyword_index, mask, self.vocabulary.expansion(query)) \
             if mode in ("hybrid", "bm25") else None
         if keyword is not None:
             retrievers.append(keyword)
@@ -160,13 +160,12 @@ class Retriever:
             )
         return evidence
 
-    def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None,
-                 concepts: Sequence[tuple[str, Sequence[str]]] = ()) -> BaseRetriever | None:
+    def _keyword(self, keyword: KeywordIndex | None, mask: np.ndarray | None, expansion: str = "") -> BaseRetriever | None:
         if keyword is None or mask is None or not mask.any():
             return None
         return KeywordRetriever(keyword, self.kb.ingestor.keywords.tokenizer, mask,
                                 min(self.settings.candidate_k, int(mask.sum())),
-                                self.kb.ingestor.vector_store.get_nodes, concepts, self.settings.expansion_weight)
+                                self.kb.ingestor.vector_store.get_nodes, expansion, self.settings.expansion_weight)
 
 
 class KeywordRetriever(BaseRetriever):
@@ -178,41 +177,25 @@ class KeywordRetriever(BaseRetriever):
     """
 
     def __init__(self, index: KeywordIndex, tokenizer: Tokenizer, mask: np.ndarray, top_k: int,
-                 fetch: Callable[[list[str]], list[BaseNode]],
-                 concepts: Sequence[tuple[str, Sequence[str]]] = (), expansion_weight: float = 1.0) -> None:
+                 fetch: Callable[[list[str]], list[BaseNode]], expansion: str = "",
+                 expansion_weight: float = 1.0) -> None:
         super().__init__()
         self.index, self.tokenizer, self.top_k, self.fetch = index, tokenizer, top_k, fetch
         self.mask = np.asarray(mask, dtype=np.float32)
-        self.concepts = concepts  # vocabulary groups in the question: (words used, other variants)
-        self.expansion_weight = expansion_weight  # a variant's BM25 score counts this much
-
-    def _tokens(self, text: str) -> list[str]:
-        return list(dict.fromkeys(self.index.query_tokens(text, self.tokenizer)))
-
-    def _concept(self, tokens: list[str], weight: float) -> np.ndarray:
-        if not tokens:
-            return np.zeros(len(self.mask), dtype=np.float32)
-        return np.asarray(self.index.scores(tokens), dtype=np.float32) * (weight / len(tokens))
+        self.expansion = expansion  # vocabulary variants of the question's terms
+        self.expansion_weight = expansion_weight  # their BM25 scores count this much
 
     def _retrieve(self, query_bundle: QueryBundle) -> list[NodeWithScore]:
         idx = self.index
-        own = self._tokens(query_bundle.query_str)
-        scores = np.zeros(len(self.mask), dtype=np.float32)
-        # BM25 is a sum over query terms: a vocabulary group is ONE term of that sum, scored by its
-        # best variant in each chunk (a variant of several words by their mean, so "special
-        # educational needs" counts as much as "SEND"; the asker's own words at full weight)
-        for asked, variants in self.concepts:
-            asked_tokens = self._tokens(asked)
-            own = [t for t in own if t not in asked_tokens]
-            best = self._concept(asked_tokens, 1.0)
-            if self.expansion_weight > 0:
-                for variant in variants:
-                    best = np.maximum(best, self._concept(self._tokens(variant), self.expansion_weight))
-            scores += best
-        if own:
-            scores += np.asarray(idx.scores(own), dtype=np.float32)
-        if not scores.any():
+        own = idx.query_tokens(query_bundle.query_str, self.tokenizer)
+        extra = [t for t in idx.query_tokens(self.expansion, self.tokenizer) if t not in own] \
+            if self.expansion_weight > 0 and self.expansion else []
+        if not own and not extra:
             return []
+        # BM25 is a sum over query terms, so the variants' part can be weighted on its own
+        scores = idx.scores(own)
+        if extra:
+            scores = scores + self.expansion_weight * idx.scores(extra)
         scores = np.asarray(scores, dtype=np.float32) * self.mask
         k = min(self.top_k, int((scores > 0).sum()))
         if k == 0:

@@ -57,20 +57,6 @@ class Vocabulary:
             extra += [v for v in group.variants if not _pattern(v).search(question)]
         return " ".join(extra)
 
-    def concepts(self, question: str) -> list[tuple[str, tuple[str, ...]]]:
-        """Each vocabulary group the question uses: (the words it used, the group's other variants).
-
-        Keyword search scores a group as ONE concept, its best-matching variant: summing every
-        variant's words ("special", "educational", "needs", "SEN", …) made one school term outweigh
-        the rest of the question, so "what's our SEND non-negotiable?" found SEND-heavy pages that
-        never mention a non-negotiable.
-        """
-        out = []
-        for group in self.groups_in(question):
-            asked = " ".join(m.group(0) for p in group.patterns for m in p.finditer(question))
-            out.append((asked, tuple(v for v in group.variants if not _pattern(v).search(question))))
-        return out
-
     def focus_groups(self, question: str) -> list[tuple[set[str], Group | None]]:
         """The question's content terms, with a term of a vocabulary group folded into its group.
 
