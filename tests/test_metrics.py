@@ -89,3 +89,18 @@ def test_as_read_drops_emphasis_markers_but_keeps_text():
     # a gold phrase running from a bold sentence into its plain neighbour is read as one run
     assert metrics.contains(read, "Launch September 2024")
     assert not metrics.contains(md, "Launch September 2024")
+
+
+def test_readme_examples_render_answer_and_sources_in_the_readme_format():
+    from assistant.models import Answer, Citation
+    from evals.readme_examples import render
+
+    quote = "Our Values:\nDreaming big\n" + "x" * 120
+    c = Citation(n=1, doc_id="demo/d.txt", title="Values", organisation="A Trust", section="Our Values", page=1,
+                 quote=quote, start=0, end=len(quote), chunk_id="c", score=1.0)
+    out = render("What are our values?", Answer(answer="Our Values: [1]\n- Dreaming big", citations=[c]))
+    lines = out.splitlines()
+    assert lines[:5] == ["**What are our values?**", "", "```text", "Our Values: [1]", "- Dreaming big"]
+    assert lines[5] == "```"
+    assert lines[6].startswith("- [1] Values — A Trust, Our Values, p. 1: “Our Values: / Dreaming big / xxx")
+    assert lines[6].endswith("…”") and len(lines[6]) < 200
