@@ -20,6 +20,7 @@ import contextvars
 import ipaddress
 import logging
 import queue
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -256,8 +257,8 @@ def condense_with_llm(llm: LLM, question: str, history: list[Turn], seconds: flo
     rewritten question feeds our own retriever (with its access filters). Only the latest
     turns go in, each shortened, so the rewrite prompt stays a few hundred tokens however long
     the answers were; it must finish within `seconds`. Any failure — server down, deadline,
-    empty reply — falls back to the deterministic resolver, so a slow LLM degrades follow-ups
-    instead of failing the request.
+    empty reply, or a reply that is not one question (see `clean_rewrite`) — falls back to the
+    deterministic resolver, so a slow or small LLM degrades follow-ups instead of failing them.
     """
     if not history:
         return question
@@ -266,16 +267,46 @@ def condense_with_llm(llm: LLM, question: str, history: list[Turn], seconds: flo
                     content=_shorten(t.content, CONDENSE_TURN_CHARS))
         for t in history[-CONDENSE_TURNS:]
     ]
+    prompt = DEFAULT_PROMPT.format(question=question, chat_history=messages_to_history_str(messages))
     try:
-        with deadline(seconds):
-            rewritten = llm.predict(DEFAULT_PROMPT, question=question, chat_history=messages_to_history_str(messages))
+        with deadline(seconds):  # `stop` reaches OpenAI-protocol servers; LlamaCPP ignores it
+            reply = llm.chat([ChatMessage(role=MessageRole.USER, content=prompt)], stop=list(CONDENSE_STOP))
     except Exception as exc:  # noqa: BLE001 - any LLM/transport error means "use the fallback"
         log.warning("condense with LLM failed (%s); using the deterministic resolver", exc)
         return condense_without_llm(question, history)
-    rewritten = (rewritten or "").strip()
-    if len(rewritten) > 1 and rewritten[0] == rewritten[-1] == '"':  # some models quote the whole reply
-        rewritten = rewritten[1:-1].strip()
-    return rewritten or condense_without_llm(question, history)
+    rewritten = clean_rewrite(reply.message.content or "")
+    if rewritten is None:
+        log.warning("the model's follow-up rewrite was not one question (%r); using the deterministic resolver",
+                    (reply.message.content or "")[:120])
+        return condense_without_llm(question, history)
+    return rewritten
+
+
+#: Where a small model's rewrite runs on into the template (at most 4: the OpenAI API's limit).
+CONDENSE_STOP = ("\n\n", "<Chat History>", "<Follow Up Message>", "<|im_end|>")
+#: A rewritten question longer than this is a continuation, not a question.
+CONDENSE_MAX_CHARS = 300
+_LABEL = re.compile(r"^\s*<?\s*(?:standalone|stand-alone|rewritten|reworded)?\s*(?:follow[- ]up\s+)?"
+                    r"(?:question|message|query)\s*(?:>\s*:?|:)\s*", re.I)
+_TEMPLATE = re.compile(r"<\s*/?\s*(?:chat history|follow up message|standalone question)\s*>|<\|im_(?:start|end)\|>"
+                       r"|\brewrite the (?:follow[- ]up )?message\b|^\s*(?:human|assistant|user|system)\s*(?::|$)",
+                       re.I)
+
+
+def clean_rewrite(reply: str) -> str | None:
+    """The model's rewrite as one search query, or None when it is not one.
+
+    A small model (issue 14: Qwen2.5-Coder-1.5B) keeps writing the template after its answer —
+    "<Chat History>", "To rewrite the follow-up message…", "assistant" — and all of it became the
+    search query. Keep the first line left once a "Standalone question:" label is dropped, and
+    unquote it; a line still holding template text or a role word, or over CONDENSE_MAX_CHARS, is None."""
+    lines = (_LABEL.sub("", ln, count=1).strip() for ln in reply.splitlines())
+    line = next((ln for ln in lines if ln), "")
+    if len(line) > 1 and line[0] == line[-1] and line[0] in "\"'":  # some models quote the whole reply
+        line = line[1:-1].strip()
+    if not line or len(line) > CONDENSE_MAX_CHARS or _TEMPLATE.search(line):
+        return None
+    return line
 
 
 def _shorten(text: str, chars: int) -> str:

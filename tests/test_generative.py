@@ -13,7 +13,7 @@ import pytest
 from assistant.followup import condense_without_llm
 from assistant.generative import MODEL_DECLINED, NOT_IN_DOCUMENTS, NOT_SUPPORTED, stream_generative
 from assistant.knowledge import KnowledgeBase
-from assistant.llm import build_llm, condense_with_llm
+from assistant.llm import CONDENSE_STOP, build_llm, condense_with_llm
 from assistant.models import Answer, Filters, Principal, Turn
 from assistant.service import Assistant
 from ingest.settings import Settings
@@ -212,7 +212,7 @@ def test_invented_term_dates_are_never_passed_off_as_sourced(assistant, fake):
     tokens, answer = run(assistant, "What are the term dates for next year?")
     assert "".join(tokens) == answer.answer
     if fake.requests:
-        assert not any(s.supported and "term" in s.text.lower() for s in answer.sentences)
+        assert not any(s.supported and re.search(r"\bterms?\b", s.text, re.I) for s in answer.sentences)
         assert "January 2026" not in answer.answer and "autumn term" not in answer.answer
     else:
         assert answer.refused
@@ -269,6 +269,39 @@ def test_condense_falls_back_when_the_model_fails(assistant, fake):
     assert len(fake.requests) == 1  # a local server is never retried: a retry queues behind itself
     assert condensed == condense_without_llm("tell me about the second one", history)
     assert '"Rewarding effort"' in condensed
+
+
+ECHOES = [  # what a small model (issue 14) wrote instead of one question
+    "<Chat History>\nHuman: What are the values?\nAssistant: - Dreaming big [1]\n- Rewarding effort [1]",
+    "To rewrite the follow-up message to be a standalone question, we need the conversation.",
+    "assistant\nWhat is the second value?",
+    "Human: tell me about the second one",
+    "What " + "is the second value and " * 20 + "why?",  # one line of 400+ characters
+    "\n \n",
+]
+
+
+@pytest.mark.parametrize("reply", ECHOES)
+def test_a_rewrite_that_echoes_the_template_falls_back_to_the_resolver(assistant, fake, reply):
+    history = [Turn(role="user", content="What are the values?"),
+               Turn(role="assistant", content="- Dreaming big [1]\n- Rewarding effort [1]")]
+    fake.script(reply, NOT_IN_DOCUMENTS)  # the rewrite, then the answer
+    _, answer = run(assistant, "tell me about the second one", history=history)
+    fallback = condense_without_llm("tell me about the second one", history)
+    assert answer.query == fallback and '"Rewarding effort"' in fallback
+    assert "Chat History" not in fake.prompts[-1][-1]["content"].split("Question: ")[-1]
+    assert fake.requests[0]["stop"] == list(CONDENSE_STOP)  # the server stops it where it can
+
+
+@pytest.mark.parametrize("reply,query", [
+    ("Standalone question: What is the value Rewarding effort?\n\n<Chat History>\nHuman: hi", "What is the value Rewarding effort?"),
+    ("<Standalone question>\n\"What is the value Rewarding effort?\"\nassistant", "What is the value Rewarding effort?"),
+    ("What does the teaching assistant do?", "What does the teaching assistant do?"),
+])
+def test_a_rewrite_keeps_only_its_first_question(assistant, fake, reply, query):
+    history = [Turn(role="user", content="What are the values?"), Turn(role="assistant", content="- Rewarding effort [1]")]
+    fake.script(reply)
+    assert condense_with_llm(assistant.llm, "tell me about it", history) == query
 
 
 # -- building the LLM --------------------------------------------------------------------------
