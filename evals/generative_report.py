@@ -20,7 +20,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from assistant.generative import LLM_FAILED, LLM_FAILED_PARTWAY, NOT_SUPPORTED
+from assistant.generative import LLM_FAILED, LLM_FAILED_PARTWAY, MODEL_DECLINED, NOT_SUPPORTED
 from assistant.models import Answer
 from evals import metrics
 from evals.cases import Case, Outcome, golden_cases, summary
@@ -85,6 +85,7 @@ def outcome_counts(rows: list[dict[str, Any]]) -> dict[str, int]:
         "… of them answerable, and answered by extractive": sum(
             r["refused"] and not r["unanswerable"] and not extractive.get((r["set"], r["id"]), True) for r in called),
         "replaced: nothing supported": sum(r["answer"].startswith(NOT_SUPPORTED) for r in called),
+        "replaced: model declined an answerable question": sum(r["answer"].startswith(MODEL_DECLINED) for r in called),
         "replaced: model failed": sum(r["answer"].startswith(LLM_FAILED) for r in called),
         "cut short: model failed partway": sum(LLM_FAILED_PARTWAY in r["answer"] for r in called),
         "sentences in kept answers": sum(len(r["sentences"]) for r in kept),

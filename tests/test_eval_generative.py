@@ -14,6 +14,7 @@ import math
 import pytest
 from typer.testing import CliRunner
 
+from assistant.generative import MODEL_DECLINED
 from evals.cli import eval_app
 from evals.generative_flags import flag_scores
 from evals.golden import load_items
@@ -92,7 +93,10 @@ def test_every_case_is_answered_in_both_modes_with_stream_timings(recorded_run):
 def test_the_table_is_the_cases_summary_of_the_recorded_answers(recorded_run):
     rows, report, _ = recorded_run
     gen = {r["id"]: r for r in rows if r["mode"] == "generative"}
-    assert gen["demo-007"]["refused"] and gen["demo-007"]["llm_called"]  # the real model's "documents don't say"
+    # the real model said "the documents don't say" to an answerable question the evidence check passed:
+    # the user gets the extractive answer with a note, not a refusal
+    assert gen["demo-007"]["llm_called"] and not gen["demo-007"]["refused"]
+    assert gen["demo-007"]["answer"].startswith(MODEL_DECLINED)
     answerable = [r for r in gen.values() if not r["unanswerable"]]
     row = md_row(report, "generative")
     assert row["n"] == "4"
@@ -100,17 +104,22 @@ def test_the_table_is_the_cases_summary_of_the_recorded_answers(recorded_run):
     assert float(row["containment"]) == pytest.approx(sum(r["containment"] for r in answerable) / len(answerable), abs=1e-3)
 
 
-def test_a_model_that_refuses_everything_lowers_only_the_generative_figures(recorded_run, fake, keep, tmp_path):
+def test_a_model_that_refuses_everything_is_replaced_by_the_extractive_answers(recorded_run, fake, keep, tmp_path):
+    """The figures come from the run: a model that declines every question changes the generative
+    rows (each answer the model was asked for becomes the extractive one, with a note), never the
+    extractive rows."""
     rows, report, _ = recorded_run
     fake.reset()
     fake.default = REFUSE
     refused_rows, refused_report = run_cli(fake, keep, tmp_path)
     scores = lambda row: {k: v for k, v in row.items() if not k.endswith(" s")}  # noqa: E731 - times vary
-    assert scores(md_row(refused_report, "extractive")) == scores(md_row(report, "extractive"))  # same answers
-    before, after = md_row(report, "generative"), md_row(refused_report, "generative")
-    assert float(after["false refusal"]) == 1.0 > float(before["false refusal"])
-    assert float(after["containment"]) == 0.0 < float(before["containment"])
-    assert all(r["refused"] for r in refused_rows if r["mode"] == "generative")
+    extractive = md_row(refused_report, "extractive")
+    assert scores(extractive) == scores(md_row(report, "extractive"))  # same answers
+    generative = md_row(refused_report, "generative")
+    assert generative["containment"] == extractive["containment"]
+    asked = [r for r in refused_rows if r["mode"] == "generative" and r["llm_called"]]
+    assert asked and all(r["answer"].startswith(MODEL_DECLINED) and not r["refused"] for r in asked)
+    assert f"| replaced: model declined an answerable question | {len(asked)} |" in refused_report
 
 
 def test_report_only_rewrites_from_the_items_without_a_model(recorded_run, fake, keep, tmp_path):
