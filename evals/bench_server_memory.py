@@ -1,6 +1,7 @@
-"""Server memory under load: RSS of a real `ethos serve` after 1 and 3 short load runs.
+"""Server memory under load: RSS of a real `ethos serve` after 1 and 3 short load runs, and after uploads.
 
     nice -n 19 python -m evals.bench_server_memory [--clients 20] [--seconds 20] [--runs 3]
+    nice -n 19 python -m evals.bench_server_memory --runs 0 --uploads 50 [--project OLD_CHECKOUT]
 
 Ingests corpora/demo into a temporary data dir, starts `ethos serve` on a free loopback port
 (API and chat UI, as deployed), then runs `--runs` load runs of `--clients` threads posting
@@ -72,17 +73,35 @@ def load_run(base: str, clients: int, seconds: float, seed: int) -> tuple[int, i
     return counts[0], counts[1]
 
 
+def upload_run(base: str, count: int, pid: int, every: int = 10) -> None:
+    """`count` uploads of small distinct policies through the API, RSS printed every `every`.
+
+    A long-lived server must not grow with each document it ingests (the llama-index ingestion
+    cache once kept every node and its embedding in memory)."""
+    started = time.monotonic()
+    with httpx.Client(base_url=base, timeout=300) as http:
+        for i in range(1, count + 1):
+            body = (f"# Upload policy {i}\n\n## Purpose\n\nThis policy {i} sets out how "
+                    + " ".join(random.Random(i).sample(WORDS, 6)) + " are organised.\n\n- A first rule.\n- A second rule.\n")
+            r = http.post("/api/documents", files={"files": (f"upload-{i}.md", body.encode())})
+            if r.status_code != 200:
+                raise SystemExit(f"upload {i} failed: {r.status_code} {r.text[:200]}")
+            if i % every == 0 or i == count:
+                print(f"after {i} uploads ({time.monotonic() - started:.0f} s) RSS {rss_mb(pid):.0f} MB", flush=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--idle", type=float, default=5)
+    parser.add_argument("--uploads", type=int, default=0, help="then upload this many small documents (as admin)")
     parser.add_argument("--project", type=Path, default=ROOT, help="checkout to serve (e.g. an older one)")
     args = parser.parse_args()
     project = args.project.resolve()
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "PYTHONPATH": str(project), "ETHOS_DATA_DIR": tmp, "ETHOS_DEFAULT_ROLE": "staff", "GRADIO_ANALYTICS_ENABLED": "False"}
+        env = {**os.environ, "PYTHONPATH": str(project), "ETHOS_DATA_DIR": tmp, "ETHOS_DEFAULT_ROLE": "admin" if args.uploads else "staff", "GRADIO_ANALYTICS_ENABLED": "False"}
         for key in ("ETHOS_LLM_BASE_URL", "ETHOS_LLM_GGUF_PATH", "ETHOS_CHROMA_HOST"):
             env.pop(key, None)
         ethos = [sys.executable, "-m", "ui.cli"]
@@ -111,6 +130,8 @@ def main() -> None:
                 time.sleep(args.idle)
                 print(f"after run {run} ({args.clients} clients x {args.seconds:g} s: {ok} answers, "
                       f"{errors} errors) RSS {rss_mb(server.pid):.0f} MB")
+            if args.uploads:
+                upload_run(base, args.uploads, server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
