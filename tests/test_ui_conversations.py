@@ -112,6 +112,7 @@ def test_edit_changes_the_last_question_and_replaces_what_followed(page) -> None
     ask(page, "What does every lesson look like here?")  # after an edit, questions append as usual
     assert len(_questions(page)) == 3
     page.click("#ethos-edit")
+    page.wait_for_selector("#ethos-edit-note", state="visible")  # the box holds the old question first
     page.fill("#ethos-question textarea", wrong)
     page.press("#ethos-question textarea", "Enter")
     page.wait_for_function("q => [...document.querySelectorAll('#ethos-chat .ethos-question')]"
