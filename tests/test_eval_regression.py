@@ -19,7 +19,7 @@ from evals.cases import Outcome, answer, golden_cases, prepare, summary
 # measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
 FIGURES = {
     "test": {"containment": 0.550, "hit@5": 0.94, "refusal R": 0.6875, "false refusal": 0.04},
-    "tune": {"containment": 0.565, "hit@5": 0.968, "refusal R": 0.75, "false refusal": 0.032},
+    "tune": {"containment": 0.565, "hit@5": 0.968, "refusal R": 0.875, "false refusal": 0.032},
 }
 SLACK = 0.05
 
