@@ -21,12 +21,11 @@ from matplotlib.ticker import MaxNLocator
 
 from assistant.access import AuthError
 from assistant.tracker import KINDS, CommitmentFilters, CommitmentView, list_commitments, to_csv
-from assistant.models import Citation
+from assistant.models import Citation, Principal
 from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
-from ui.handlers import TabHandlers
-from ui.viewer import ROWS_CLASS, wire_rows
+from ui.viewer import ROWS_CLASS, RowViewer, wire_rows
 
 HEADERS = ["When", "Kind", "Commitment", "Owner", "Status", "Theme", "Source"]
 ANY = "Any"
@@ -73,7 +72,7 @@ def citation_of(c: CommitmentView) -> Citation:
                     page=c.page, quote=c.text, start=c.start, end=c.end, chunk_id="", score=1.0)
 
 
-class CommitmentsHandlers(TabHandlers):
+class CommitmentsHandlers(RowViewer):
     def choices(self, key: str) -> tuple[Any, Any, Any, Any]:
         """Organisation, year, theme and due-by choices: those of the commitments this key may see."""
         try:
@@ -128,20 +127,9 @@ class CommitmentsHandlers(TabHandlers):
         out.write_text(to_csv(rows), encoding="utf-8")
         return str(out)
 
-    def view(self, ids: list[str], key: str, evt: gr.SelectData) -> str:
-        """The selected row's page with its commitment marked (re-checked against the key's access)."""
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return self.view_row(ids, key, int(row))
-
-    def view_row(self, ids: list[str], key: str, row: int) -> str:
-        """The shared viewer's HTML for row `row` (the page, commitment marked), or a message in the viewer."""
-        if not 0 <= row < len(ids or []):
-            return render.VIEWER_EMPTY
-        try:
-            principal = self.principal(key)
-        except AuthError as exc:
-            return render.viewer_error_html(str(exc))
-        found = [c for c in list_commitments(self.assistant.kb, principal) if c.id == ids[row]]
+    def row_page(self, row_id: str, principal: Principal) -> str:
+        """The row's page with its commitment marked, or a message in the viewer."""
+        found = [c for c in list_commitments(self.assistant.kb, principal) if c.id == row_id]
         if not found:
             return render.viewer_error_html("That commitment is no longer available to you (the document may "
                                             "have been removed). Refresh the table.")

@@ -19,12 +19,11 @@ from matplotlib.figure import Figure
 
 from assistant.access import AuthError
 from assistant.reviews import STATUSES, ReviewFilters, ReviewRow, due_date, list_reviews, to_csv
-from assistant.models import Citation
+from assistant.models import Citation, Principal
 from assistant.service import Assistant
 from ingest.settings import Settings
 from ui import render
-from ui.handlers import TabHandlers
-from ui.viewer import ROWS_CLASS, wire_rows
+from ui.viewer import ROWS_CLASS, RowViewer, wire_rows
 
 HEADERS = ["Status", "Document", "Organisation", "Next review", "Last reviewed", "Cycle", "Reviewed by"]
 ANY = "Any"
@@ -51,7 +50,7 @@ def chart(rows: list[ReviewRow], today: date) -> Figure:
     return fig
 
 
-class ReviewsHandlers(TabHandlers):
+class ReviewsHandlers(RowViewer):
     def choices(self, key: str) -> Any:
         try:
             rows = list_reviews(self.assistant.kb, self.principal(key))
@@ -84,19 +83,9 @@ class ReviewsHandlers(TabHandlers):
         out.write_text(to_csv(rows), encoding="utf-8")
         return table, [r.doc_id for r in rows], chart(rows, today), line, str(out)
 
-    def view(self, ids: list[str], key: str, evt: gr.SelectData) -> str:
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        return self.view_row(ids, key, int(row))
-
-    def view_row(self, ids: list[str], key: str, row: int) -> str:
-        """The shared viewer's HTML for row `row`: the cover line its review dates come from, on its page."""
-        if not 0 <= row < len(ids or []):
-            return render.VIEWER_EMPTY
-        try:
-            principal = self.principal(key)
-        except AuthError as exc:
-            return render.viewer_error_html(str(exc))
-        found = list_reviews(self.kb, principal, ReviewFilters(doc_id=[ids[row]]))
+    def row_page(self, row_id: str, principal: Principal) -> str:
+        """The cover line the document's review dates come from, on its page (or why there is none)."""
+        found = list_reviews(self.kb, principal, ReviewFilters(doc_id=[row_id]))
         if not found:
             return render.viewer_error_html("That document is no longer available to you (it may have been "
                                             "removed). Refresh the table.")

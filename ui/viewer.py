@@ -22,7 +22,7 @@ from typing import Any
 import gradio as gr
 
 from assistant.access import AuthError
-from assistant.models import Citation
+from assistant.models import Citation, Principal
 from ui import render
 from ui.handlers import TabHandlers
 
@@ -124,6 +124,31 @@ class SourceViewer(TabHandlers):
                         quote=quote, start=ref["start"] if quote else 0, end=ref["end"] if quote else 0,
                         chunk_id="", score=0.0)
         return render.viewer_html(cite, page)
+
+
+class RowViewer(TabHandlers):
+    """A tab whose table rows open in the shared viewer: one guard for every such tab.
+
+    `view`/`view_row` turn a selected row into (row id, the key's principal), or into what the viewer
+    shows instead (nothing for a row that is not there, the key's error); `row_page` says the rest."""
+
+    def view(self, ids: list[str], key: str, evt: gr.SelectData) -> str:
+        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
+        return self.view_row(ids, key, int(row))
+
+    def view_row(self, ids: list[str], key: str, row: int) -> str:
+        """The shared viewer's HTML for row `row` of a table whose row ids are `ids`."""
+        if not 0 <= row < len(ids or []):
+            return render.VIEWER_EMPTY
+        try:
+            principal = self.principal(key)
+        except AuthError as exc:
+            return render.viewer_error_html(str(exc))
+        return self.row_page(ids[row], principal)
+
+    def row_page(self, row_id: str, principal: Principal) -> str:
+        """The viewer's HTML for the row with id `row_id`, read as `principal` (re-checked, never cached)."""
+        raise NotImplementedError
 
 
 def build_viewer(handlers: SourceViewer, key_box: gr.Textbox) -> gr.HTML:
