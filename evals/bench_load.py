@@ -71,7 +71,7 @@ def serve(data_dir: Path, port: int, answer_workers: int) -> None:
 
 def start_server(data_dir: Path, project: Path, answer_workers: int = 0) -> tuple[subprocess.Popen, str]:
     """Serve `project`'s code (this checkout, or e.g. a `git archive` of an older commit)."""
-    from tests.servers import free_port
+    from tests.servers import free_port, wait_until_up
 
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("ETHOS_")}
@@ -80,17 +80,10 @@ def start_server(data_dir: Path, project: Path, answer_workers: int = 0) -> tupl
     child = f"import runpy, sys; sys.argv = {argv!r}; runpy.run_path({__file__!r}, run_name='__main__')"
     proc = subprocess.Popen([sys.executable, "-c", child], cwd=project, env=env)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while True:
-        try:
-            if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                return proc, base
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise SystemExit("the server did not start")
-        time.sleep(0.5)
+    if not wait_until_up(base, lambda: proc.poll() is None, 300):
+        proc.kill()
+        raise SystemExit("the server did not start")
+    return proc, base
 
 
 def cpu_seconds(pid: int) -> float:

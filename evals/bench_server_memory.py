@@ -27,7 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers import free_port  # noqa: E402
+from tests.servers import free_port, wait_until_up  # noqa: E402
 
 QUESTIONS = [
     "What are our values?", "What's our SEND non-negotiable?", "What have we committed to by 2027?",
@@ -112,16 +112,8 @@ def main() -> None:
                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            deadline = time.monotonic() + 180
-            while True:
-                try:
-                    if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("the server did not start")
-                time.sleep(0.5)
+            if not wait_until_up(base, lambda: server.poll() is None, 180):
+                raise SystemExit("the server did not start")
             print(f"start-up RSS {rss_mb(server.pid):.0f} MB")
             httpx.post(f"{base}/api/ask", json={"question": "What are our values?"}, timeout=120)
             print(f"after one question {rss_mb(server.pid):.0f} MB")
