@@ -31,17 +31,18 @@ NEXT_RX = re.compile(rf"\b(?:date\s+of\s+next\s+review|next\s+review(?:\s+date)?
 LAST_RX = re.compile(rf"\b(?:date\s+of\s+(?:adoption|approval|ratification|last\s+review|issue)|last\s+reviewed(?:\s+on)?"
                      rf"|date\s+(?:reviewed|approved|adopted|ratified)|(?:reviewed|approved|adopted|ratified|amended)(?:\s+on)?"
                      rf"|\bdate){_SEP}({DATE})", _I)
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+#: "every 3 years", "every two terms", "every year": groups (count, unit), read by `cycle_months`.
+_EVERY = rf"every\s+(?:(\d+|{'|'.join(_WORDS)})\s+)?(years?|terms?|months?)"
 CYCLE_RX = re.compile(r"\b(?:review(?:ed)?(?:\s+cycle)?|status\s*&\s*review\s+cycle)\b[^.\n]{0,40}?\b(annually|annual|yearly"
-                      r"|biennially|termly|every\s+(?:(\d+|one|two|three|four|five)\s+)?(years?|terms?|months?))\b", _I)
+                      rf"|biennially|termly|{_EVERY})\b", _I)
 REVIEWER_RX = re.compile(r"\b(to\s+be\s+reviewed\s+by|reviewing\s+(?:body|committee)|responsible\s+(?:committee|body)"
                          r"|(?<!to be )reviewed\s+by|ratified\s+by|approved\s+by)\s*[:\-–]?\s*"
                          r"((?!\d)[A-Z][^\n:|]{1,80})", _I)
 #: Beyond the cover only the document's statement about itself counts ("This document will be reviewed
 #: every 3 years"), not "the Local Authority must review the plan every twelve months".
 SELF_CYCLE_RX = re.compile(r"\b(?:this|the)\s+(?:policy|document|plan|statement|strategy|report)\s+(?:will\s+be|is|shall\s+be)"
-                           r"\s+reviewed\s+(?:at\s+least\s+)?(annually|yearly|biennially|termly"
-                           r"|every\s+(?:(\d+|one|two|three|four|five)\s+)?(years?|terms?|months?))\b", _I)
-_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
+                           rf"\s+reviewed\s+(?:at\s+least\s+)?(annually|yearly|biennially|termly|{_EVERY})\b", _I)
 _STOP_AT = re.compile(r"\s+(?:DATE\b|Ratified\b|Approved\b|Signed\b|Next\b)|\s*[.;(]|\s*\n|\s*$", _I)
 _PRIORITY = {"to be reviewed by": 0, "reviewing body": 0, "reviewing committee": 0, "responsible committee": 0,
              "responsible body": 0, "reviewed by": 1, "approved by": 2, "ratified by": 3}
