@@ -92,16 +92,8 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
-    def db_path(self) -> Path:
-        return self.data_dir / "ethos.sqlite3"
-
-    @property
     def docstore_path(self) -> Path:
         return self.data_dir / "docstore.json"
-
-    @property
-    def bm25_dir(self) -> Path:
-        return self.data_dir / "bm25"
 
     def audience_values(self) -> frozenset[str] | None:
         """The audiences an override names (what a manifest may then say); None: the manifest's own set."""
