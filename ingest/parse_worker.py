@@ -6,15 +6,23 @@ whole ingest (and, in the server, the GIL) behind one file. So each file is pars
 `spawn`ed child under an address-space limit (`parse_memory_mb` above the child's own start-up
 size), and the parent waits at most `parse_timeout_s` for the answer. A file over either
 budget, or one that kills its parser, becomes a `LoadError` with the reason; the child is then
-replaced and the next file goes on. A clean child is reused between files (start-up costs about
-a second); `close()` ends it, so a long-lived server does not keep one around between ingests.
+replaced and the next file goes on. A clean child is reused between files; `close()` ends it, so
+a long-lived server does not keep one around between ingests.
+
+The child is a plain `python -c` process that imports only `ingest.loaders` (about 0.2 s), not
+a `multiprocessing` "spawn" child: spawn re-imports the parent's `__main__` module (the `ethos`
+CLI, uvicorn, a benchmark) and with it torch, transformers and llama-index, which made every
+start-up cost 8-18 s of CPU on the cores the embedder was using (evals/reports/ingest.md).
 """
 
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import resource
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection
@@ -27,7 +35,10 @@ START_TIMEOUT_S = 180.0
 PARSE_AHEAD = 8  # files parsed ahead of the embedder: about a commit batch of typical files
 T = TypeVar("T")
 R = TypeVar("R")
-_CTX = mp.get_context("spawn")  # never fork: the parent holds torch threads and gigabytes of address space
+# Never fork (the parent holds torch threads and gigabytes of address space), and never spawn
+# through multiprocessing (it re-imports the parent's __main__): a fresh interpreter runs _child.
+_CHILD = "import sys; from ingest.parse_worker import _child; _child(int(sys.argv[1]), int(sys.argv[2]))"
+_SOURCE_ROOT = str(Path(__file__).resolve().parents[1])  # where `ingest` is importable from
 
 
 def _vm_bytes() -> int:
@@ -68,13 +79,18 @@ def _serve(conn: Connection, memory_mb: int) -> None:
             return  # the heap may be fragmented or half-built objects alive: start afresh
 
 
+def _child(fd: int, memory_mb: int) -> None:
+    """Entry point of the worker interpreter: serve on the inherited socket `fd`."""
+    _serve(Connection(fd), memory_mb)
+
+
 class ParseWorker:
     """`parse(path, meta)` → Document, in a child under time and memory budgets."""
 
     def __init__(self, timeout_s: float, memory_mb: int) -> None:
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
-        self._proc: mp.process.BaseProcess | None = None
+        self._proc: subprocess.Popen | None = None
         self._conn: Connection | None = None
 
     def __enter__(self) -> "ParseWorker":
@@ -112,13 +128,17 @@ class ParseWorker:
 
     # -- internals ---------------------------------------------------------------------
     def _ensure(self) -> Connection:
-        if self._proc is None or not self._proc.is_alive() or self._conn is None:
+        if self._proc is None or self._proc.poll() is not None or self._conn is None:
             self._stop()
-            parent, child = _CTX.Pipe()
-            self._proc = _CTX.Process(target=_serve, args=(child, self.memory_mb), daemon=True,
-                                      name="ethos-parse-worker")
-            self._proc.start()
-            child.close()
+            parent, child = mp.Pipe()  # a socket pair; the child end is inherited by fd
+            env = dict(os.environ)
+            env["PYTHONPATH"] = os.pathsep.join(p for p in (_SOURCE_ROOT, env.get("PYTHONPATH")) if p)
+            try:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-c", _CHILD, str(child.fileno()), str(self.memory_mb)],
+                    pass_fds=(child.fileno(),), stdin=subprocess.DEVNULL, env=env)
+            finally:
+                child.close()
             self._conn = parent
             # Start-up (imports) is not part of any file's budget; a child that cannot start is fatal.
             if not parent.poll(START_TIMEOUT_S) or parent.recv()[0] != "ready":
@@ -132,10 +152,12 @@ class ParseWorker:
             self._conn.close()
             self._conn = None
         if self._proc is not None:
-            if self._proc.is_alive():
+            if self._proc.poll() is None:
                 self._proc.kill()
-            self._proc.join(timeout=10)
-            code = self._proc.exitcode
+            try:
+                code = self._proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                code = None
             self._proc = None
         return code
 
