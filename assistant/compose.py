@@ -109,7 +109,11 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
             part_budget = budget * 3 // 5
         else:
             part_budget = budget - used
-        shown = window(own, anchor, max(part_budget, words(anchor.text)), forward_only=anchor is lead)
+        if anchor is not lead and sum(words(u.text) for u in own) <= params.whole_passage * part_budget:
+            shown = own  # a passage barely over the budget is shown whole: cutting it loses more than it saves
+        else:  # a line announcing what follows ("… if;", "What do we wish to achieve?") reads forwards
+            shown = window(own, anchor, max(part_budget, words(anchor.text)),
+                           forward_only=anchor is lead or introduces(anchor))
         marked = {id(u) for u in shown if u.rank >= anchor.rank - params.mark_margin}
         # a list item comes with its list's intro, unless it is the asked-for value, which leads
         intro = next((u for u in own if u.intro and u.run == anchor.run), None) \
@@ -122,6 +126,12 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         citations += cites
         sentences += sents
     return Answer(answer="\n\n".join(blocks), citations=citations, sentences=sentences)
+
+
+def introduces(u: Unit) -> bool:
+    """A line that announces what follows: a list's intro, a heading-like question, a line ending in ':'."""
+    t = u.text.strip()
+    return u.intro or t.endswith((":", "?"))
 
 
 def where(ev: Evidence) -> str:

@@ -25,7 +25,7 @@ from assistant.vocabulary import default_vocabulary
 Encoder = Callable[[list[str]], np.ndarray]
 LIST_MARGIN = 0.35  # a whole list must score within this of the best sentence to be preferred
 LIST_CUE = re.compile(
-    r"\b(what are|what were|list|which|name the|steps|phases|stages|values|fundamentals|priorities|themes|"
+    r"\b(what are|what were|list|which(?=(?:\s+\w+){0,2}?\s+(?!(?:does|this|thus|yours|ours)\b)\w{2,}[a-rt-z]s\b)|name the|steps|phases|stages|values|fundamentals|priorities|themes|"
     r"aims|principles|pillars|commitments|targets|areas|two|three|four|five|six|seven|eight|nine|ten)\b",
     re.I,
 )

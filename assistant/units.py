@@ -7,6 +7,7 @@ these, so a quote is always `page.text[start:end]` of a real page.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -48,12 +49,19 @@ def terms(text: str) -> set[str]:
     another spelling still overlaps.
     """
     words: list[str] = []
-    for w in WORD.findall(text.lower().replace("’", "'")):
+    for w in WORD.findall(_fold(text.lower().replace("’", "'"))):
         w = w.removesuffix("'s")
         words.append(w)
         if "-" in w or "'" in w:
             words += re.split(r"[-']", w)
     return set(_stemmer.stemWords([w for w in words if w not in STOPWORDS and len(w) > 1]))
+
+
+def _fold(text: str) -> str:
+    """Accents dropped ("Temür" is "Temur", "café" is "cafe"): askers rarely type them."""
+    if text.isascii():
+        return text
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text) if not unicodedata.combining(ch))
 
 
 def overlap(question_terms: set[str], text: str) -> float:

@@ -117,8 +117,9 @@ def golden_cases(set_name: str) -> list[Case]:
     from evals.splits import golden_half
 
     items = load_items(set_name)
-    if (SETS_DIR / f"{set_name}_fresh.jsonl").exists():
-        items += load_items(f"{set_name}_fresh")
+    for extra in ("fresh", "tune"):  # fresh held-out items (test), and extra tune items written later
+        if (SETS_DIR / f"{set_name}_{extra}.jsonl").exists():
+            items += load_items(f"{set_name}_{extra}")
     cases = []
     for it in items:
         docs = {g["doc_id"] for g in it.gold}

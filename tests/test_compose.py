@@ -1,0 +1,62 @@
+"""The composer's rules on hand-built passages: what is shown of the best passage, and when a
+question asks for a list. No embedder: units and their ranks are given, so each rule is tested alone."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from assistant.compose import compose, introduces
+from assistant.extractive import LIST_CUE
+from assistant.models import Evidence
+from assistant.scoring import AnswerParams, Scored
+from assistant.units import Unit, terms
+from ingest.models import Chunk
+
+
+def passage(sentences: list[str], ranks: list[float]) -> tuple[list[Evidence], Scored]:
+    """One chunk made of `sentences` (one unit each, in reading order) with the given unit ranks."""
+    text = " ".join(sentences)
+    chunk = Chunk("doc#1", "doc", text, 1, 0, len(text), ("Policy", "Personal budgets"), "SEND Policy",
+                  "Oakfield Primary School", "policy", "all", "send.md")
+    units, at = [], 0
+    for s, r in zip(sentences, ranks):
+        units.append(Unit(0, "sentence", s, at, at + len(s), score=r, rank=r))
+        at += len(s) + 1
+    return [Evidence(chunk, 1.0, 0.6, 3.0, 0)], Scored(units, [max(ranks)], [])
+
+
+FIRST = "Personal budgets are only available to pupils with an EHC plan or under assessment for one."  # 16 words
+MIDDLE = "Funding can be made available to parents and carers as a personal budget to commission their own provision."
+LAST = "Parents who would like to enquire further about using a personal budget should speak first to the SENDCo."
+
+
+def test_a_passage_barely_over_the_budget_is_shown_whole() -> None:
+    evidence, scored = passage([FIRST, MIDDLE, LAST], [0.5, 0.6, 0.9])  # 52 words, the last line scores best
+    params = AnswerParams(whole_passage=1.25)
+    whole = compose(evidence, scored, params, budget=45)
+    assert FIRST in whole.answer and LAST in whole.answer  # 52 <= 1.25 x 45: nothing is cut
+    cut = compose(evidence, scored, replace(params, whole_passage=0.0), budget=45)
+    assert FIRST not in cut.answer and LAST in cut.answer  # a window around the best line instead
+    assert compose(evidence, scored, params, budget=30).answer.count("personal budget") < 3  # 52 > 37.5: cut
+
+
+def test_a_line_announcing_what_follows_reads_forwards() -> None:
+    before = "Staff are trained every year in how to respond to incidents of this kind."
+    intro = "Immediate referral to the police should be made if:"
+    after = "The incident involves an adult or a pupil aged 12 or under."
+    evidence, scored = passage([before, intro, after], [0.7, 0.9, 0.4])  # the neighbour before scores higher
+    answer = compose(evidence, scored, AnswerParams(), budget=24)  # room for one neighbour
+    assert intro in answer.answer and after in answer.answer and before not in answer.answer
+    assert introduces(scored.units[1]) and not introduces(scored.units[0])
+
+
+def test_a_question_names_a_plural_to_ask_for_a_list() -> None:
+    assert LIST_CUE.search("Which partners does the growth plan say we'll keep working with?")
+    assert LIST_CUE.search("Which governors are responsible for SEND?")
+    assert not LIST_CUE.search("Which staff development strategy is our improvement strategy tied to?")
+    assert not LIST_CUE.search("Which local authority is this school in?")
+
+
+def test_accents_do_not_stop_a_word_matching() -> None:
+    assert terms("Tugh Temür founded an academy") == terms("Tugh Temur founded an academy")
+    assert terms("the café opens") == terms("the cafe opens")
