@@ -14,9 +14,11 @@ deleted document is removed, and a document that was being replaced keeps its ol
 (listed and readable) but is marked stale, so the next ingest of its folder redoes it.
 
 Each write appends to the change log (`DocumentRepository.record_change`); readers poll its
-count to notice writes made by other processes. With `ETHOS_CHROMA_HOST` the lock guards
-the processes of one host; instances on several hosts write per document and see each other
-through the change log (concurrent writes of the *same* document from two hosts: last wins).
+counter to notice writes made by other processes. Before each write the log is pruned to its
+newest `change_log_keep` records once it holds twice that (the counter still counts every write).
+With `ETHOS_CHROMA_HOST` the lock guards the processes of one host; instances on several hosts
+write per document and see each other through the change log (concurrent writes of the *same*
+document from two hosts: last wins).
 """
 
 from __future__ import annotations
@@ -94,6 +96,7 @@ class StoreWriter:
         with self.lock.hold():
             self.documents.sync()  # another process may have written since this one last looked
             self.recover()
+            self.documents.prune_changes(self.settings.change_log_keep)
             yield
 
     def complete_interrupted(self) -> list[tuple[str, str]]:

@@ -86,6 +86,7 @@ class Settings(BaseSettings):
     # One writer at a time (ingest/locking.py); a server notices other processes' writes within refresh_s.
     write_lock_timeout_s: float = 300.0
     refresh_s: float = 1.0  # how often a server polls the change counter; 0 turns the watcher off
+    change_log_keep: int = Field(1000, ge=1)  # the change log keeps this many newest records (pruned at 2x)
 
     @property
     def chroma_path(self) -> Path:
