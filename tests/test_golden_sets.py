@@ -46,7 +46,8 @@ def test_shared_pdfs_are_present() -> None:
 def test_committed_sets_have_no_problems() -> None:
     report = check()
     assert not report.problems, render(report)
-    for name in ("demo.jsonl", "realdocs.jsonl", "demo_fresh.jsonl", "realdocs_fresh.jsonl"):
+    for name in ("demo.jsonl", "realdocs.jsonl", "demo_fresh.jsonl", "realdocs_fresh.jsonl", "demo_tune.jsonl",
+                 "realdocs_tune.jsonl"):
         assert name in report.counts, f"{name} was not checked"
 
 
@@ -158,3 +159,13 @@ def test_both_command_lines_run_and_set_the_exit_status(tmp_path: Path, command:
     bad = subprocess.run([sys.executable, *command, "--sets-dir", str(tmp_path / "bad")],
                          cwd=PROJECT, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and "fewer than two documents" in bad.stdout, bad.stdout + bad.stderr
+
+
+def test_extra_tune_items_all_land_in_the_tune_half() -> None:
+    """The later-written items ("demo-t…", "real-t…") are tune data: none may leak into the headline."""
+    from evals.cases import golden_cases
+
+    for name, size in (("demo", 52), ("realdocs", 70)):
+        extra = [c for c in golden_cases(name) if "-t" in c.id]
+        assert len(extra) == size
+        assert {c.half for c in extra} == {"tune"}
