@@ -3,7 +3,8 @@
 A `sources.toml` is kept beside the files so their metadata survives a re-ingest
 (`ethos ingest data/uploads` gives the same documents as an upload did). The API and the
 Library tab both call these functions, so a file added either way gets the same checks,
-manifest entry and rollback. Errors are `UploadRejected` with a `kind` the caller maps to
+manifest entry and rollback; removing an uploaded document (they, or `ethos remove`) deletes
+its stored file and manifest entry too, and only a file the document was read from. Errors are `UploadRejected` with a `kind` the caller maps to
 its own terms (an HTTP status, a message on the page).
 """
 
@@ -13,10 +14,13 @@ import re
 import shutil
 import threading
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Literal
+from typing import Any, BinaryIO, Literal
 
+from filelock import FileLock
 from pydantic import BaseModel, Field
 
 from assistant.access import known_audiences
@@ -26,7 +30,8 @@ from ingest.settings import Settings
 
 UPLOADS = "uploads"
 _BACKUP = ".replaced"  # hidden, so the corpus scan skips it
-_uploads_lock = threading.Lock()  # one upload/delete at a time rewrites files and manifest
+_uploads_lock = threading.Lock()  # one upload/delete at a time rewrites files and manifest...
+_LOCK_FILE = ".uploads.lock"  # ...in this process, and across processes (`ethos remove`) with this file
 RejectKind = Literal["empty", "unsupported", "too_large", "invalid"]
 
 
@@ -80,15 +85,51 @@ def check_uploads(uploads: list[Upload], settings: Settings, title: str | None =
 
 def remove_document(kb: KnowledgeBase, settings: Settings, doc_id: str) -> bool:
     """Remove a document from the index (and, for an upload, its file and manifest entry)."""
-    with _uploads_lock:
+    with _held(settings) as root:
+        doc = kb.docs.get(doc_id)
         if not kb.delete(doc_id):
             return False
-        if doc_id.startswith(f"{UPLOADS}/"):
-            root = uploads_dir(settings)
-            name = doc_id.removeprefix(f"{UPLOADS}/")
-            (root / name).unlink(missing_ok=True)
-            _write_manifest(root, {k: v for k, v in _entries(root).items() if k != name})
+        _forget(root, doc_id, doc.source_path if doc is not None else "")
     return True
+
+
+def forget_upload(settings: Settings, documents: Any, doc_id: str, source_path: str) -> Path | None:
+    """After another writer (`ethos remove`) removed `doc_id`: delete its uploaded file and manifest entry.
+
+    `source_path` is what the document recorded before it went; `documents` (a DocumentRepository)
+    is asked again under the uploads lock, so a file re-uploaded meanwhile under the same name stays.
+    Returns the deleted file, or None when there was none of ours to delete."""
+    with _held(settings) as root:
+        if documents.exists(doc_id):
+            return None
+        return _forget(root, doc_id, source_path)
+
+
+def _forget(root: Path, doc_id: str, source_path: str) -> Path | None:
+    """Delete the file of uploaded document `doc_id` and its manifest entry (uploads lock held).
+
+    Only a plain upload name directly in the uploads folder, and only when it is the document's
+    recorded source: an `uploads/...` id ingested from some other folder leaves every file alone."""
+    name = doc_id.removeprefix(f"{UPLOADS}/")
+    if not doc_id.startswith(f"{UPLOADS}/") or name != safe_name(name) or name in ("", MANIFEST_NAME):
+        return None
+    path = root / name
+    if source_path and Path(source_path).resolve() != path.resolve():
+        return None
+    path.unlink(missing_ok=True)
+    entries = _entries(root)
+    if name in entries:
+        _write_manifest(root, {k: v for k, v in entries.items() if k != name})
+    return path
+
+
+@contextmanager
+def _held(settings: Settings) -> Iterator[Path]:
+    """The uploads folder, with no other thread or process changing its files or manifest."""
+    root = uploads_dir(settings)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with _uploads_lock, FileLock(str(settings.data_dir / _LOCK_FILE), timeout=settings.write_lock_timeout_s):
+        yield root
 
 
 def uploads_dir(settings: Settings) -> Path:
@@ -115,10 +156,9 @@ def ingest_uploads(kb: KnowledgeBase, settings: Settings, files: list[tuple[str,
     the result says so. A file that replaces an earlier upload is backed up first: if the new
     one cannot be read, the old file and its metadata come back, so the index stays as it was.
     """
-    root = uploads_dir(settings)
-    backup = root / _BACKUP
     originals = [printable(o) for o in originals] if originals else [name for name, _ in files]
-    with _uploads_lock:
+    with _held(settings) as root:
+        backup = root / _BACKUP
         backup.mkdir(parents=True, exist_ok=True)
         entries = _entries(root)
         names = _unique_names(root, entries, [name for name, _ in files], originals)

@@ -90,15 +90,19 @@ def remove(
     if not found:
         console.print(f"[red]No stored document matches {', '.join(targets)}[/red]")
         raise typer.Exit(1)
-    if any(d.startswith("uploads/") for d in found):
-        console.print("[yellow]Uploads keep their file in the uploads folder; remove them in the Library "
-                      "or with DELETE /api/documents/{id} so the file goes too.[/yellow]")
     if dry_run:
         from ingest.pipeline import FileResult
 
         report = IngestReport(dry_run=True, files=[FileResult(d, d, "removed", reason="would be removed") for d in found])
     else:
+        from assistant.uploads import UPLOADS, forget_upload
+
+        # an upload's file and manifest entry go too (as a delete in the Library or the API does)
+        sources = {d: ingestor.documents.source_path(d) for d in found if d.startswith(f"{UPLOADS}/")}
         report = IngestReport(files=ingestor.remove_documents(found))
+        for row in report.files:
+            if row.status == "removed" and row.doc_id in sources:
+                forget_upload(settings, ingestor.documents, row.doc_id, sources[row.doc_id])
         ingestor.refresh_keyword_index(force=True)
     _print_report(report)
 
