@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
-from collections import Counter
+import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -32,7 +32,7 @@ import Stemmer
 K1, B = 1.5, 0.75  # bm25s's defaults (method "lucene"), as the BM25Retriever index used them
 TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 TEXT_COLUMNS = ("node_id", "doc_id", "audience", "organisation", "doc_type")
-INT_COLUMNS = ("page", "start", "end")
+INT_COLUMNS = ("page", "start", "end", "fingerprint")
 FILTER_KEYS = ("organisation", "doc_type", "doc_id")
 MERGE_MIN_ROWS = 2_000  # below this a delta or tombstone count never forces a merge
 MERGE_SHARE = 0.05  # ... above it, a merge once the delta or tombstones pass this share of the index
@@ -67,6 +67,15 @@ class KeywordRow:
     start: int
     end: int
     tokens: tuple[str, ...]
+
+    @property
+    def fingerprint(self) -> int:
+        """A checksum of what the row holds but its ids and audience: a chunk re-written under the same
+        id with another organisation, type or title (a sources.toml edit) gets another one. (The sync
+        compares audiences chunk by chunk already: ingest/keyword_store.py.)"""
+        text = "\x1f".join((self.organisation, self.doc_type, str(self.page), str(self.start), str(self.end),
+                            " ".join(self.tokens)))
+        return zlib.crc32(text.encode("utf-8", "surrogatepass"))
 
 
 class Vocabulary:
@@ -146,7 +155,8 @@ class KeywordIndex:
     """One immutable snapshot of the keyword index (see the module docstring)."""
 
     vocab: Vocabulary
-    columns: dict[str, np.ndarray]  # per position: TEXT_COLUMNS (object) and INT_COLUMNS (int64)
+    columns: dict[str, np.ndarray]  # per position: TEXT_COLUMNS (object) and INT_COLUMNS (int64, with the
+    # rows' `fingerprint`, which the sync with Chroma compares: see ingest/keyword_store.py)
     alive: np.ndarray  # per position: False once the chunk is removed
     length: np.ndarray  # per position: token count (bm25s's document length)
     main: Postings

@@ -9,7 +9,9 @@ without re-reading or re-tokenising Chroma. It is brought in line with Chroma by
   or deleted, one transaction of those rows only;
 - anything else (`sync`, on start-up and when another process changed Chroma): chunk ids
   compared with Chroma's, per audience, so a chunk whose audience changed under the same id is
-  re-read too; only the differing chunks are fetched.
+  re-read too; and one chunk per document compared with Chroma's copy (its row's fingerprint),
+  because a sources.toml edit of a document's organisation, type or title re-writes its chunks
+  under the same ids (they follow the file's bytes): a differing document is re-read whole.
 
 A file that is unreadable, of another format or tokenizer, is deleted and rebuilt from Chroma
 (the only full read). SQLite's transactions make a kill at any moment leave the old rows or the
@@ -78,27 +80,29 @@ def chroma_ids(collection: Any, where: dict | None = None) -> set[str]:
         offset += ID_PAGE
 
 
-def chroma_nodes(collection: Any, ids: Sequence[str] | None = None) -> Iterator[list[BaseNode]]:
-    """Chunks from Chroma as nodes, in pages: all of them, or those with these ids."""
-    def page(got: dict) -> list[BaseNode]:
-        nodes = []
-        for meta, text in zip(got["metadatas"], got["documents"]):
-            node = metadata_dict_to_node(meta)
-            node.set_content(text or "")
-            # Chroma's own fields (what its `where` filters on) win over the copy inside `_node_content`
-            node.metadata.update({k: meta[k] for k in ROW_FIELDS if k in meta})
-            nodes.append(node)
-        return nodes
+def _nodes_of(got: dict) -> list[BaseNode]:
+    """A Chroma `get` (metadatas and documents) as nodes."""
+    nodes = []
+    for meta, text in zip(got["metadatas"], got["documents"]):
+        node = metadata_dict_to_node(meta)
+        node.set_content(text or "")
+        # Chroma's own fields (what its `where` filters on) win over the copy inside `_node_content`
+        node.metadata.update({k: meta[k] for k in ROW_FIELDS if k in meta})
+        nodes.append(node)
+    return nodes
 
+
+def chroma_nodes(collection: Any, ids: Sequence[str] | None = None) -> Iterator[list[BaseNode]]:
+    """Chunks from Chroma as nodes, in pages: all of them, or those with these ids (what is re-indexed)."""
     if ids is not None:
         ids = list(ids)
         for i in range(0, len(ids), PAGE):
-            yield page(collection.get(ids=ids[i:i + PAGE], include=["metadatas", "documents"]))
+            yield _nodes_of(collection.get(ids=ids[i:i + PAGE], include=["metadatas", "documents"]))
         return
     offset = 0
     while True:
         got = collection.get(include=["metadatas", "documents"], limit=PAGE, offset=offset)
-        yield page(got)
+        yield _nodes_of(got)
         if len(got["ids"]) < PAGE:
             return
         offset += PAGE
@@ -185,6 +189,7 @@ class KeywordStore:
                 changed |= mine.symmetric_difference(chroma_ids(collection, {"audience": audience})) & theirs
             if len(values):  # a chunk moved to an audience no chunk here has yet
                 changed |= chroma_ids(collection, {"audience": {"$nin": values.tolist()}}) & ours
+            changed |= self._rewritten(collection, index, theirs)
             removed = ours - theirs
             if not changed and not removed:
                 return index
@@ -192,6 +197,29 @@ class KeywordStore:
             for nodes in chroma_nodes(collection, sorted(changed)) if changed else ():
                 rows.extend(node_rows(nodes, self.tokenizer))
             return self.apply_rows(rows, removed=sorted(removed | (changed - {r.node_id for r in rows})))
+
+    def _rewritten(self, collection: Any, index: KeywordIndex, theirs: set[str]) -> set[str]:
+        """Chunks Chroma holds under ids this index has, but with other fields or text.
+
+        A document is re-written whole, so one chunk of each (its first here) stands for it: the
+        row Chroma's copy gives is compared with ours by fingerprint (audience aside: `sync` compares
+        it for every chunk), and every chunk of a document whose sample differs is re-read. Costs one
+        chunk per document, not a read of every chunk."""
+        alive = np.flatnonzero(index.alive)
+        _, first = np.unique(index.columns["doc_id"][alive].astype(str), return_index=True)
+        sample = {str(index.columns["node_id"][p]): int(p) for p in alive[first]}
+        ids = sorted(node_id for node_id in sample if node_id in theirs)
+        stale: set[str] = set()
+        for lo in range(0, len(ids), PAGE):
+            got = collection.get(ids=ids[lo:lo + PAGE], include=["metadatas", "documents"])
+            for row in node_rows(_nodes_of(got), self.tokenizer):
+                p = sample[row.node_id]
+                if row.fingerprint != int(index.columns["fingerprint"][p]):
+                    stale.add(str(index.columns["doc_id"][p]))
+        if not stale:
+            return set()
+        mask = index.alive & np.isin(index.columns["doc_id"], sorted(stale))
+        return set(index.columns["node_id"][mask].tolist()) & theirs
 
     # -- file -----------------------------------------------------------------------------
     @contextlib.contextmanager
