@@ -1,81 +1,152 @@
-"""Ingest throughput beside the bare embedder, measured in one run (timings here are noisy;
-the ratio of two measurements taken side by side is what to trust).
+"""Ingest throughput beside the bare embedder, measured in one run, before and after a change.
 
-    python -m evals.bench_ingest [--out evals/reports/ingest.md] [--repeats 2]
+    python -m evals.bench_ingest [--before REV] [--repeats 2] [--out evals/reports/ingest.md]
 
-Pipeline = hash + parse (pypdf etc., in the worker process) + structure-aware chunking and
+Pipeline = hash + parse (pypdf etc., in the parse worker process) + structure-aware chunking and
 answer-unit segmentation + embedding of chunks *and* answer units + Chroma/document writes +
 keyword index update, on corpora/demo plus the eight real PDFs in
-../shared/realdocs/decoy-primary, each run into a fresh data dir. It runs twice per repeat:
-as shipped (files parsed ahead in the worker process while the embedder works, see
-`ingest.parse_worker.prefetch`) and with parsing in line (the old sequential loop), so the
-overlap's effect is measured side by side. Bare = the same sentence-transformers model
-encoding exactly the texts the pipeline embedded — every chunk's embedded text (context line +
-chunk) and every answer unit — with one `encode` call each, same batch size. The ratio is
-bare seconds / pipeline seconds: 100% would mean everything but embedding is free.
+../shared/realdocs/decoy-primary, each run into a fresh data dir. Bare = the same
+sentence-transformers model encoding exactly the texts the pipeline embedded — every chunk's
+embedded text (context line + chunk) and every answer unit — with one `encode` call each, same
+batch size, in the same process right after the pipeline run. Ratio = bare s / pipeline s: 100%
+would mean everything but embedding is free. Timings on a shared machine are noisy; the ratio of
+two measurements taken side by side is what to trust.
+
+Each run is its own process (`--child`), importing `ingest` from the tree it measures: this
+checkout, or `--before REV` exported with `git archive` into a temporary directory, so before
+and after run alternately (ABBA over the repeats) under the same load. Every run also stores
+its chunk and unit vectors, and the report says whether they match across the trees.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-import ingest.pipeline
-from ingest.embedding import encode, get_embedder
-from ingest.pipeline import Ingestor
-from ingest.settings import Settings
-from ingest.units import UNITS_KEY, decode_spans
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDOCS = ROOT.parent / "shared" / "realdocs" / "decoy-primary"
+MODES = {"shipped": "as shipped (files parsed ahead in the worker process)",
+         "in line": "files parsed in line (the old sequential loop)"}
 
 
 def folders() -> list[tuple[Path, str | None]]:
-    return [(ROOT / "corpora" / "demo", None)] + ([(REALDOCS, "realdocs")] if REALDOCS.exists() else [])
+    real = REALDOCS.exists() and not os.environ.get("BENCH_DEMO_ONLY")  # demo only: a smoke test of the script
+    return [(ROOT / "corpora" / "demo", None)] + ([(REALDOCS, "realdocs")] if real else [])
 
 
-def in_line(items: Iterable, fn: Callable) -> Iterator:
-    """The old loop: each file parsed when its turn comes, nothing overlapping the embedder."""
-    for item in items:
-        yield item, fn(item)
+class InLine:
+    """The old loop: each file parsed when its turn comes, nothing overlapping the embedder, and
+    batches cut by page count only (`ready()` is always true)."""
+
+    def __init__(self, items, fn) -> None:
+        self._it = ((item, fn(item)) for item in items)
+
+    def __iter__(self) -> "InLine":
+        return self
+
+    def __next__(self):
+        return next(self._it)
+
+    def ready(self) -> bool:
+        return True
 
 
-def pipeline_run(tmp: Path, overlapped: bool) -> tuple[float, Ingestor, int]:
-    real = ingest.pipeline.prefetch
-    ingest.pipeline.prefetch = real if overlapped else in_line
-    try:
-        ing = Ingestor(Settings(data_dir=tmp, refresh_s=0))
+# -- one measured run, in its own process ----------------------------------------------------
+def child(mode: str, vectors_out: Path) -> dict:
+    """Pipeline run then bare run, with `ingest` from whichever tree PYTHONPATH points at."""
+    import torch
+
+    import ingest.pipeline
+    from ingest.embedding import encode, get_embedder
+    from ingest.parse_worker import ParseWorker
+    from ingest.pipeline import Ingestor
+    from ingest.settings import Settings
+    from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors
+
+    settings = Settings()
+    embedder = get_embedder(settings)
+    embedder._model.encode(["warm up"] * 8)  # noqa: SLF001 - load weights, fill caches
+    t = time.perf_counter()
+    with ParseWorker(60, settings.parse_memory_mb) as worker:
+        worker._ensure()  # noqa: SLF001 - its start-up alone, as each ingest_corpus call pays it
+    startup_s = time.perf_counter() - t
+    if mode == "in line":
+        ingest.pipeline.prefetch = InLine
+    with tempfile.TemporaryDirectory() as tmp:
+        ing = Ingestor(Settings(data_dir=Path(tmp), refresh_s=0))
+        load_before = os.getloadavg()
         t = time.perf_counter()
         chunks = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
-        return time.perf_counter() - t, ing, chunks
-    finally:
-        ingest.pipeline.prefetch = real
+        pipeline_s = time.perf_counter() - t
+        got = ing.collection.get(include=["documents", "metadatas", "embeddings"])
+        chunk_texts, unit_texts, unit_vectors = [], [], []
+        for text, m in zip(got["documents"], got["metadatas"]):
+            chunk_texts.append(f"{m['context']}\n{text}")
+            unit_texts.extend(text[u.start - int(m["start"]): u.end - int(m["start"])]
+                              for u in decode_spans(m.get(UNITS_KEY)))
+            vec = decode_vectors(m.get(VECTORS_KEY))
+            unit_vectors.append(vec if vec is not None else np.zeros((0, 384), np.float32))
+        t = time.perf_counter()
+        embedder._model.encode(chunk_texts, batch_size=embedder.embed_batch_size,  # noqa: SLF001
+                               normalize_embeddings=True, show_progress_bar=False)
+        encode(embedder, unit_texts)  # as the unit embedder does it
+        bare_s = time.perf_counter() - t
+        load_after = os.getloadavg()
+        t = time.perf_counter()
+        again = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
+        unchanged_s = time.perf_counter() - t
+        order = np.argsort(got["ids"])
+        np.savez(vectors_out, ids=np.asarray(got["ids"])[order],
+                 chunks=np.asarray(got["embeddings"], dtype=np.float32)[order],
+                 units=np.concatenate([unit_vectors[i] for i in order]),
+                 unit_counts=np.asarray([len(unit_vectors[i]) for i in order]))
+    return {"pipeline_s": pipeline_s, "bare_s": bare_s, "startup_s": startup_s, "chunks": chunks,
+            "units": len(unit_texts), "unchanged_s": unchanged_s, "again": again,
+            "threads": torch.get_num_threads(), "load": [load_before[0], load_after[0]]}
 
 
-def embedded_texts(ing: Ingestor) -> tuple[list[str], list[str]]:
-    """What the pipeline embedded: chunk texts as the embedder saw them, and the answer units."""
-    got = ing.collection.get(include=["documents", "metadatas"])
-    chunks, units = [], []
-    for text, m in zip(got["documents"], got["metadatas"]):
-        chunks.append(f"{m['context']}\n{text}")
-        units.extend(text[u.start - int(m["start"]): u.end - int(m["start"])] for u in decode_spans(m.get(UNITS_KEY)))
-    return chunks, units
+# -- the parent: runs, alternates, compares --------------------------------------------------
+def export(rev: str, into: Path) -> Path:
+    """`ingest/` as it was at `rev` (ingest imports nothing outside itself)."""
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "ingest"], check=True,
+                             capture_output=True).stdout
+    into.mkdir(parents=True, exist_ok=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
-def bare_seconds(embedder, chunks: list[str], units: list[str]) -> float:
-    t = time.perf_counter()
-    embedder._model.encode(chunks, batch_size=embedder.embed_batch_size, normalize_embeddings=True,  # noqa: SLF001
-                           show_progress_bar=False)
-    encode(embedder, units)  # as UnitEmbedder does it
-    return time.perf_counter() - t
+def run_child(tree: Path, mode: str, vectors_out: Path) -> dict:
+    env = dict(os.environ, PYTHONPATH=str(tree))
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, "--vectors",
+                          str(vectors_out)], env=env, capture_output=True, text=True, timeout=3600)
+    if out.returncode:
+        raise RuntimeError(f"benchmark run failed ({tree}, {mode}):\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def same_vectors(a: Path, b: Path) -> str:
+    x, y = np.load(a), np.load(b)
+    if list(x["ids"]) != list(y["ids"]) or list(x["unit_counts"]) != list(y["unit_counts"]):
+        return "**different chunks or units**"
+    chunk_diff = float(np.abs(x["chunks"] - y["chunks"]).max())
+    unit_diff = float(np.abs(x["units"] - y["units"]).max())
+    ok = np.allclose(x["chunks"], y["chunks"], atol=1e-5) and np.allclose(x["units"], y["units"], atol=0.01)
+    return (f"{'same' if ok else '**different**'} ({len(x['ids'])} chunk vectors, max |diff| {chunk_diff:.1e}; "
+            f"{len(x['units'])} int8 unit vectors, max |diff| {unit_diff:.1e})")
 
 
 def loading_seconds() -> float:
-    """Parsing alone (no chunking or embedding), to show where the pipeline's time goes."""
+    """Parsing alone (no chunking or embedding), in this process, to show where the time goes."""
+    sys.path.insert(0, str(ROOT))
     from ingest.loaders import load_document
     from ingest.manifest import load_manifest, walk_corpus
 
@@ -87,53 +158,53 @@ def loading_seconds() -> float:
     return time.perf_counter() - t
 
 
-def run(out: Path | None, repeats: int = 2) -> str:
-    settings = Settings()
-    embedder = get_embedder(settings)
-    embedder._model.encode(["warm up"] * 8)  # noqa: SLF001 - load weights, fill caches
-    runs: dict[str, list[float]] = {"overlapped": [], "in line": [], "bare": []}
-    ratios: dict[str, list[float]] = {"overlapped": [], "in line": []}  # each against the bare run beside it
-    chunks = units = 0
-    for r in range(repeats):  # interleaved, and in ABBA order: the first run of a pair was measured slower
-        for mode in ("overlapped", "in line")[:: 1 if r % 2 == 0 else -1]:
-            with tempfile.TemporaryDirectory() as tmp:
-                seconds, ing, chunks = pipeline_run(Path(tmp), mode == "overlapped")
-                runs[mode].append(seconds)
-                chunk_texts, unit_texts = embedded_texts(ing)
-                units = len(unit_texts)
-                runs["bare"].append(bare_seconds(embedder, chunk_texts, unit_texts))
-                ratios[mode].append(runs["bare"][-1] / seconds)
-                t = time.perf_counter()
-                again = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
-                unchanged_s = time.perf_counter() - t
-    load_s = loading_seconds()
-    med = {k: statistics.median(v) for k, v in runs.items()}
-    each = lambda k: ", ".join(f"{x:.1f}" for x in runs[k])  # noqa: E731
-    pairs = lambda k: ", ".join(f"{x:.0%}" for x in ratios[k])  # noqa: E731
-    files = sum(len(list(walk_files(folder))) for folder, _ in folders())
+def run(out: Path | None, before: str | None, repeats: int) -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp_path = Path(tmp)
+        configs = [("after", ROOT, "shipped"), ("after", ROOT, "in line")]
+        if before:
+            configs.insert(0, ("before", export(before, tmp_path / "before"), "shipped"))
+        results: dict[tuple[str, str], list[dict]] = {(c[0], c[2]): [] for c in configs}
+        loads = [os.getloadavg()]
+        for r in range(repeats):  # ABBA: the first run of a pair was measured slower
+            for name, tree, mode in configs[:: 1 if r % 2 == 0 else -1]:
+                got = run_child(tree, mode, tmp_path / f"{name}-{mode}-{r}.npz")
+                results[(name, mode)].append(got)
+                print(f"{name} {mode}: {json.dumps(got)}", file=sys.stderr, flush=True)
+            loads.append(os.getloadavg())
+        vectors = {f"{n} {m}": same_vectors(tmp_path / f"{configs[0][0]}-{configs[0][2]}-0.npz",
+                                            tmp_path / f"{n}-{m}-0.npz") for n, _, m in configs[1:]}
+        load_s = loading_seconds()
+    return report(out, before, repeats, results, vectors, loads, load_s)
+
+
+def report(out: Path | None, before: str | None, repeats: int, results: dict, vectors: dict,
+           loads: list, load_s: float) -> str:
+    any_run = next(iter(results.values()))[0]
     lines = [
-        "# Ingest throughput (pipeline vs bare embedder, same run)",
+        f"Corpus: corpora/demo{' + the 8 real PDFs' if len(folders()) > 1 else ' only'}; "
+        f"{any_run['chunks']} chunks and {any_run['units']} answer units embedded; torch threads "
+        f"{sorted({r['threads'] for rs in results.values() for r in rs})}; {repeats} repeats in ABBA order, "
+        "each run its own process under `nice`; load average (1 min) at the start and after each repeat: "
+        + ", ".join(f"{x[0]:.1f}" for x in loads) + ".",
         "",
-        f"Corpus: corpora/demo + {'8 real PDFs' if REALDOCS.exists() else '(realdocs missing)'}; {files} files, "
-        f"{chunks} chunks and {units} answer units embedded; model {settings.embed_model}, batch "
-        f"{settings.embed_batch_size}; {repeats} interleaved repeats (medians; each run in brackets), under `nice` "
-        "on the shared 2-core machine.",
-        "",
-        "| measure | seconds | pipeline rate / bare rate (median of pairs; each pair) |",
-        "|---|---|---|",
-        f"| bare embedder: the same {chunks} chunk texts + {units} unit texts, one `encode` each, run right "
-        f"after each pipeline run | {med['bare']:.1f} ({each('bare')}) | 100% |",
-        f"| **pipeline, files parsed ahead in the worker process (as shipped)** | {med['overlapped']:.1f} "
-        f"({each('overlapped')}) | **{statistics.median(ratios['overlapped']):.0%}** ({pairs('overlapped')}; "
-        "goal ≥ 90%) |",
-        f"| pipeline, files parsed in line (the old loop) | {med['in line']:.1f} ({each('in line')}) | "
-        f"{statistics.median(ratios['in line']):.0%} ({pairs('in line')}) |",
-        f"| loading files alone (pypdf text extraction etc.), in this process | {load_s:.1f} | |",
-        f"| re-ingest of the unchanged corpus | {unchanged_s:.2f}, {again} chunks added | |",
-        "",
-        "The earlier figure (58%, 78% without parsing) divided by bare embedding of the chunk texts only; the",
-        "pipeline also embeds every answer unit (ingest/units.py), so the bare side now embeds those too.",
+        "| tree, mode | pipeline s (each run) | bare s right after (each) | **bare / pipeline** (median; each pair) "
+        "| parse worker start-up s | load during runs |",
+        "|---|---|---|---|---|---|",
     ]
+    for (name, mode), rs in results.items():
+        tree = f"before ({before})" if name == "before" else "after (this checkout)"
+        ratios = [r["bare_s"] / r["pipeline_s"] for r in rs]
+        each = lambda key: ", ".join(f"{r[key]:.1f}" for r in rs)  # noqa: E731
+        med = lambda key: statistics.median(r[key] for r in rs)  # noqa: E731
+        lines.append(
+            f"| {tree}, {MODES[mode]} | {med('pipeline_s'):.1f} ({each('pipeline_s')}) | "
+            f"{med('bare_s'):.1f} ({each('bare_s')}) | **{statistics.median(ratios):.0%}** "
+            f"({', '.join(f'{x:.0%}' for x in ratios)}) | {med('startup_s'):.2f} | "
+            + ", ".join(f"{r['load'][0]:.1f}–{r['load'][1]:.1f}" for r in rs) + " |")
+    lines += ["", f"Loading the files alone (pypdf text extraction etc.), in one process: {load_s:.1f} s. "
+              f"Re-ingest of the unchanged corpus: {any_run['unchanged_s']:.2f} s, {any_run['again']} chunks added."]
+    lines += [f"Vectors, {k} vs {next(iter(results))[0]}: {v}." for k, v in vectors.items()]
     text = "\n".join(lines) + "\n"
     if out:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -141,18 +212,18 @@ def run(out: Path | None, repeats: int = 2) -> str:
     return text
 
 
-def walk_files(folder: Path) -> list[Path]:
-    from ingest.manifest import walk_corpus
-
-    return walk_corpus(folder).files
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=ROOT / "evals" / "reports" / "ingest.md")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=None, help="write the table here (default: print only)")
+    parser.add_argument("--before", default=None, help="a git revision to measure beside this checkout")
     parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
+    parser.add_argument("--vectors", type=Path, help=argparse.SUPPRESS)
     a = parser.parse_args()
-    print(run(a.out, a.repeats))
+    if a.child:
+        print(json.dumps(child(a.child, a.vectors)))
+        return
+    print(run(a.out, a.before, a.repeats))
 
 
 if __name__ == "__main__":

@@ -33,14 +33,17 @@ from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors, e
 EMBED_KEYS = ("context",)
 
 
-def to_llama_document(doc: Document, source_hash: str) -> LlamaDocument:
-    """The pipeline's unit of work; page structure travels in metadata, hidden from embedding."""
+def to_llama_document(doc: Document, source_hash: str, tracker: dict[str, Any] | None = None) -> LlamaDocument:
+    """The pipeline's unit of work; page structure travels in metadata, hidden from embedding.
+
+    `tracker` is `tracker_metadata(doc)` when already computed (the parse worker does it, off the
+    embedder's process)."""
     meta: dict[str, Any] = asdict(doc.meta) | {
         "format": doc.format,
         "file_hash": doc.file_hash,
         "source_hash": source_hash,
         "ingested_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        **tracker_metadata(doc),  # commitments, actions, review metadata: replaced and deleted with the document
+        **(tracker if tracker is not None else tracker_metadata(doc)),  # commitments, actions, review metadata: replaced and deleted with the document
         "pages": [
             {"number": p.number, "text": p.text, "blocks": [_block_dict(b) for b in p.blocks]}
             for p in doc.pages

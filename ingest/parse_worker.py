@@ -24,10 +24,10 @@ import resource
 import subprocess
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, Generic, TypeVar
 
 from ingest.models import Document, DocumentMeta, LoadError
 
@@ -47,8 +47,10 @@ def _vm_bytes() -> int:
 
 
 def _serve(conn: Connection, memory_mb: int) -> None:
-    """Child loop: (path, meta) in, ("ok", Document) or ("error", reason) out, until EOF."""
-    from ingest.loaders import load_document  # imported before the limit, so it does not count
+    """Child loop: (path, meta, with_tracker) in, ("ok", Document or (Document, tracker metadata))
+    or ("error", reason) out, until EOF."""
+    from ingest.loaders import load_document  # imported before the limit, so they do not count
+    from ingest.tracker import tracker_metadata
 
     if memory_mb > 0:
         limit = _vm_bytes() + memory_mb * 1024 * 1024
@@ -56,11 +58,12 @@ def _serve(conn: Connection, memory_mb: int) -> None:
     conn.send(("ready", ""))
     while True:
         try:
-            path, meta = conn.recv()
+            path, meta, with_tracker = conn.recv()
         except (EOFError, OSError):  # the parent ended (or was killed): nothing left to do
             return
         try:
-            reply: tuple[str, object] = ("ok", load_document(Path(path), meta))
+            doc = load_document(Path(path), meta)
+            reply: tuple[str, object] = ("ok", (doc, tracker_metadata(doc)) if with_tracker else doc)
         except MemoryError:
             reply = ("memory", "")
         except LoadError as exc:
@@ -100,10 +103,22 @@ class ParseWorker:
         self.close()
 
     def parse(self, path: Path, meta: DocumentMeta) -> Document:
+        return self._ask(path, meta, False)  # type: ignore[return-value]
+
+    def parse_with_tracker(self, path: Path, meta: DocumentMeta) -> tuple[Document, dict[str, Any]]:
+        """The document and its `ingest.tracker.tracker_metadata`, both computed in the child.
+
+        Why: commitment extraction (pysbd sentence splitting) costs about a fifth of parsing; run
+        in the parent it holds the GIL beside the embedder, here it runs in parallel under the
+        same time and memory budgets as the parser (it is fed the same hostile text).
+        """
+        return self._ask(path, meta, True)  # type: ignore[return-value]
+
+    def _ask(self, path: Path, meta: DocumentMeta, with_tracker: bool) -> object:
         name = path.name.encode("utf-8", "backslashreplace").decode()
         conn = self._ensure()
         try:
-            conn.send((str(path), meta))
+            conn.send((str(path), meta, with_tracker))
             ready = conn.poll(self.timeout_s)
             reply = conn.recv() if ready else None
         except (EOFError, OSError, BrokenPipeError):
@@ -162,48 +177,74 @@ class ParseWorker:
         return code
 
 
-def prefetch(items: Iterable[T], fn: Callable[[T], R], ahead: int = PARSE_AHEAD) -> Iterator[tuple[T, R]]:
+class Prefetch(Generic[T, R]):
     """`(item, fn(item))` in order, computed by a background thread up to `ahead` items early.
 
     Why: `fn` is "hash, then parse in the worker process", so while the caller chunks and embeds
     one batch the worker is already parsing the next files, on the other core: parsing overlaps
     embedding instead of adding to it. The thread mostly waits on the worker's pipe, so it costs
     the caller little. `fn` must report its own failures (an exception raised here ends the
-    iteration with that exception, raised in the caller); closing the iterator stops the thread.
+    iteration with that exception, raised in the caller); `close()` stops the thread.
+    `ready()` says whether the next result is already there, so a caller holding work can do it
+    instead of waiting (the first files of an ingest are embedded while the rest are parsed).
     """
-    out: queue.Queue = queue.Queue(maxsize=max(1, ahead))
-    stop = threading.Event()
-    done = object()
 
-    def put(value: object) -> bool:
-        while not stop.is_set():
+    _DONE = object()
+
+    def __init__(self, items: Iterable[T], fn: Callable[[T], R], ahead: int = PARSE_AHEAD) -> None:
+        self._out: queue.Queue = queue.Queue(maxsize=max(1, ahead))
+        self._stop = threading.Event()
+        self._finished = False
+        self._thread = threading.Thread(target=self._run, args=(items, fn), name="ethos-parse-ahead",
+                                        daemon=True)
+        self._thread.start()
+
+    def __iter__(self) -> "Prefetch[T, R]":
+        return self
+
+    def ready(self) -> bool:
+        """True if `next()` will not wait for the background thread."""
+        return self._finished or not self._out.empty()
+
+    def __next__(self) -> tuple[T, R]:
+        if self._finished:
+            raise StopIteration
+        got = self._out.get()
+        if got is self._DONE or isinstance(got, BaseException):
+            self.close()
+            if got is self._DONE:
+                raise StopIteration
+            raise got
+        return got
+
+    def close(self) -> None:
+        self._finished = True
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+    def __del__(self) -> None:
+        self._stop.set()
+
+    def _put(self, value: object) -> bool:
+        while not self._stop.is_set():
             try:
-                out.put(value, timeout=0.1)
+                self._out.put(value, timeout=0.1)
                 return True
             except queue.Full:
                 continue
         return False
 
-    def run() -> None:
+    def _run(self, items: Iterable[T], fn: Callable[[T], R]) -> None:
         try:
             for item in items:
-                if stop.is_set() or not put((item, fn(item))):
+                if self._stop.is_set() or not self._put((item, fn(item))):
                     return
         except BaseException as exc:  # noqa: BLE001 - handed to the caller, raised there
-            put(exc)
+            self._put(exc)
             return
-        put(done)
+        self._put(self._DONE)
 
-    thread = threading.Thread(target=run, name="ethos-parse-ahead", daemon=True)
-    thread.start()
-    try:
-        while True:
-            got = out.get()
-            if got is done:
-                return
-            if isinstance(got, BaseException):
-                raise got
-            yield got  # type: ignore[misc]
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+
+def prefetch(items: Iterable[T], fn: Callable[[T], R], ahead: int = PARSE_AHEAD) -> Prefetch[T, R]:
+    """`Prefetch(items, fn, ahead)`: see there."""
+    return Prefetch(items, fn, ahead)

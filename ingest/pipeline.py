@@ -133,7 +133,10 @@ class Ingestor:
                 report.files.append(result)
                 if doc is not None:
                     batch.append((result, doc))
-                if sum(len(d.metadata["pages"]) for _, d in batch) >= self.settings.commit_pages:
+                # Full batches for the embedder, but never wait for the parser while holding work:
+                # the first files are embedded while the rest are parsed.
+                if batch and (sum(len(d.metadata["pages"]) for _, d in batch) >= self.settings.commit_pages
+                              or not prepared.ready()):
                     self._commit(batch)
                     batch = []
         self._commit(batch)
@@ -162,8 +165,8 @@ class Ingestor:
             source_hash = self._source_hash(path, meta)
             if self._stored_meta(meta.doc_id).get("source_hash") == source_hash:
                 return FileResult(shown, meta.doc_id, "unchanged"), None
-            doc = worker.parse(path, meta)
-            return FileResult(shown, meta.doc_id, "ingested"), to_llama_document(doc, source_hash)
+            doc, tracker = worker.parse_with_tracker(path, meta)
+            return FileResult(shown, meta.doc_id, "ingested"), to_llama_document(doc, source_hash, tracker)
         except (LoadError, OSError) as exc:
             return FileResult(shown, meta.doc_id, "failed", reason=str(exc) or type(exc).__name__), None
         except Exception as exc:  # noqa: BLE001 - no file may stop the run

@@ -80,3 +80,43 @@ def test_the_parse_worker_does_not_reimport_the_parents_main_module(tmp_path):
     assert out.returncode == 0, out.stderr
     # parsed; the worker never loaded torch; the parent did (so the check can see it)
     assert out.stdout.split() == ["True", "False", "True"]
+
+
+def test_the_worker_extracts_the_tracker_rows_the_parent_would(tmp_path):
+    """Commitment extraction moved into the worker: same rows as computed in this process."""
+    from pathlib import Path
+
+    from tests.docgen import report_pdf_bytes, write
+    from ingest.models import DocumentMeta
+    from ingest.parse_worker import ParseWorker
+    from ingest.tracker import tracker_metadata
+
+    demo = Path(__file__).resolve().parents[1] / "corpora" / "demo" / "phase-2-growth-plan.txt"
+    pdf = write(tmp_path / "report.pdf", report_pdf_bytes())
+    with ParseWorker(timeout_s=120, memory_mb=1024) as worker:
+        for path in (demo, pdf):
+            meta = DocumentMeta(doc_id=path.name, title=path.stem, source_path=str(path))
+            doc, tracker = worker.parse_with_tracker(path, meta)
+            assert tracker == tracker_metadata(doc) and doc.text == worker.parse(path, meta).text
+            if path == demo:
+                assert tracker["commitments"]  # the demo plan has pledges: the check compares real rows
+
+
+def test_ready_says_whether_the_next_result_would_wait():
+    """The ingest loop embeds what it holds instead of waiting on the parser: `ready()` must be honest."""
+    gate = threading.Event()
+
+    def prepare(i: int) -> int:
+        if i == 1:
+            gate.wait(5)  # the second file is still being parsed
+        return i
+
+    it = prefetch(range(3), prepare, ahead=4)
+    assert next(it) == (0, 0)
+    time.sleep(0.2)
+    assert not it.ready()
+    gate.set()
+    deadline = time.monotonic() + 5
+    while not it.ready() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert it.ready() and list(it) == [(1, 1), (2, 2)] and it.ready()  # exhausted: next() does not wait
