@@ -26,6 +26,7 @@ Another tab gets clickable sources by showing `ui.render.answer_html` (or any el
 import os
 
 import gradio as gr
+from anyio import CapacityLimiter
 from fastapi import FastAPI
 
 from assistant.access import AuthError, principal_for_key
@@ -46,22 +47,26 @@ from ui.viewer import SourceViewer, build_viewer, place_viewer
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 PERSONA_LABELS = {"staff": "For staff", "governors": "For governors", "new_hires": "For new staff"}
-CONCURRENT_ANSWERS = 8  # the Assistant is thread-safe; Gradio's default would answer one user at a time
+# Chat events Gradio runs at once (its default would serve one user at a time); the answers in
+# them are computed on the app's answer limiter (ETHOS_ANSWER_WORKERS), shared with the API.
+CONCURRENT_ANSWERS = 8
 
 
 def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
     """Mount the chat page at `/` (API routes registered earlier keep precedence) and return the app."""
     feedback = FeedbackStore(settings.data_dir / "feedback.sqlite3")
     app.state.feedback = feedback
-    blocks = build_blocks(assistant, settings, feedback)
+    blocks = build_blocks(assistant, settings, feedback, getattr(app.state, "answer_limiter", None))
     return gr.mount_gradio_app(
         app, blocks, path="/", css=CSS, theme=THEME, js=PAGE_JS, head=HEAD,
         footer_links=[], run_history=False, show_error=True, max_file_size=f"{settings.max_upload_mb}mb",
     )
 
 
-def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> gr.Blocks:
-    chat_h = ChatHandlers(assistant, settings, feedback)
+def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackStore,
+                 limiter: CapacityLimiter | None = None) -> gr.Blocks:
+    """The page; chat answers take tokens of `limiter`, the API's answer limiter when mounted on it."""
+    chat_h = ChatHandlers(assistant, settings, feedback, limiter)
     lib_h = LibraryHandlers(assistant, settings)
     view_h = SourceViewer(assistant, settings)
     conv_store = ConversationStore(settings.data_dir / "conversations.sqlite3")

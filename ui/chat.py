@@ -9,6 +9,11 @@ Regenerate and Edit drop the last question and answer (`ui.conversations.without
 ask again through `respond`, so the saved conversation holds the new answer in its place.
 Sources open in the shared viewer (`ui.viewer`), which needs nothing from this state.
 
+Answers are computed as the API's are: on the app's answer limiter (`ETHOS_ANSWER_WORKERS`,
+`assistant.api.answering.stream_answer`, the same call `POST /api/chat` makes), so chat on the
+page and clients of the API take their turn together and Gradio's queue adds no answers of its
+own; waiting for a turn holds no thread. The other work of a callback runs on a worker thread too.
+
 Per-session state (`turns`) maps the chat's message index of each answer to what is
 needed later: the question, the Answer (for its citations), the role that asked, and
 the id of the feedback row once the user rates it.
@@ -16,12 +21,16 @@ the id of the feedback row once the user rates it.
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from typing import Any
 
+import anyio.to_thread
 import gradio as gr
+from anyio import CapacityLimiter
 
 from assistant.access import AuthError
+from assistant.api.answering import answer_limiter, stream_answer
 from assistant.api.schemas import check_question
 from assistant.feedback import FeedbackStore
 from assistant.models import Answer, Filters, Principal, Turn
@@ -46,14 +55,17 @@ def user_html(question: str) -> str:
 
 
 class ChatHandlers(TabHandlers):
-    def __init__(self, assistant: Assistant, settings: Settings, feedback: FeedbackStore) -> None:
+    def __init__(self, assistant: Assistant, settings: Settings, feedback: FeedbackStore,
+                 limiter: CapacityLimiter | None = None) -> None:
+        """`limiter`: the app's answer limiter (`app.state.answer_limiter`); a page on its own gets one."""
         super().__init__(assistant, settings)
         self.feedback = feedback
+        self.limiter = limiter if limiter is not None else answer_limiter(settings)
 
     # -- asking --------------------------------------------------------------------------------
-    def respond(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
-                organisations: list[str] | None = None, doc_ids: list[str] | None = None,
-                box: str = "") -> Iterator[tuple]:
+    async def respond(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
+                      organisations: list[str] | None = None, doc_ids: list[str] | None = None,
+                      box: str = "") -> AsyncIterator[tuple]:
         """Yields (chat, turns, question box, starters, feedback panel, viewer, *follow-ups) as the answer grows.
 
         The chat is redrawn at most every `REDRAW_S` seconds while text arrives (and once when the
@@ -75,23 +87,24 @@ class ChatHandlers(TabHandlers):
         # Later yields leave the other outputs alone: the user may already be typing the next
         # question or rating this answer, and Gradio re-applies the last yield when the stream ends.
         try:
-            principal = self.principal(key)
-            check_question(question)
-            filters, scope = self.scope(principal, organisations, doc_ids)
-            history = _history(turns)
+            principal, filters, scope = await anyio.to_thread.run_sync(self._asked, question, key, organisations,
+                                                                       doc_ids)
+            stream = self.assistant.stream(question, principal, _history(turns), filters=filters)
             text, drawn = "", time.monotonic()
-            for event in self.assistant.stream(question, principal, history, filters=filters):
-                if isinstance(event, Answer):
-                    turns[index] = {"question": question, "answer": event.model_dump(), "role": principal.role,
-                                    "feedback_id": None, "scope": scope}
-                    messages[index] = {"role": "assistant", "content": render.answer_html(event, index, scope)}
-                    yield (messages, turns, keep, keep, keep, keep, *self._followups(event, principal))
-                    return
-                text += event
-                if time.monotonic() - drawn >= REDRAW_S:
-                    messages[index] = {"role": "assistant", "content": render.streaming_html(text)}
-                    drawn = time.monotonic()
-                    yield (messages, turns, keep, keep, keep, keep, *_no_followups(keep))
+            async with aclosing(stream_answer(self.limiter, stream)) as events:
+                async for event in events:
+                    if isinstance(event, Answer):
+                        turns[index] = {"question": question, "answer": event.model_dump(), "role": principal.role,
+                                        "feedback_id": None, "scope": scope}
+                        html, followups = await anyio.to_thread.run_sync(self._answered, event, index, scope, principal)
+                        messages[index] = {"role": "assistant", "content": html}
+                        yield (messages, turns, keep, keep, keep, keep, *followups)
+                        return
+                    text += event
+                    if time.monotonic() - drawn >= REDRAW_S:
+                        messages[index] = {"role": "assistant", "content": render.streaming_html(text)}
+                        drawn = time.monotonic()
+                        yield (messages, turns, keep, keep, keep, keep, *_no_followups(keep))
         except AuthError as exc:
             messages[index] = {"role": "assistant", "content": render.error_html(
                 f"{exc}. Check the access key at the top of the page, or clear it to use the default role.")}
@@ -105,21 +118,35 @@ class ChatHandlers(TabHandlers):
                 "The answer failed on the server; please try again (details are in the server log).")}
             yield (messages, turns, question, keep, keep, keep, *_no_followups(keep))
 
-    def regenerate(self, messages: Messages | None, turns: Turns | None, key: str,
-                   organisations: list[str] | None = None, doc_ids: list[str] | None = None) -> Iterator[tuple]:
+    def _asked(self, question: str, key: str, organisations: list[str] | None,
+               doc_ids: list[str] | None) -> tuple[Principal, Filters | None, str]:
+        """(principal, filters, scope line) for a question; AuthError or ValueError for the asker to read."""
+        principal = self.principal(key)
+        check_question(question)
+        return (principal, *self.scope(principal, organisations, doc_ids))
+
+    def _answered(self, answer: Answer, index: int, scope: str, principal: Principal) -> tuple[str, list]:
+        """The finished answer's HTML and its follow-up buttons."""
+        return render.answer_html(answer, index, scope), self._followups(answer, principal)
+
+    async def regenerate(self, messages: Messages | None, turns: Turns | None, key: str,
+                         organisations: list[str] | None = None,
+                         doc_ids: list[str] | None = None) -> AsyncIterator[tuple]:
         """Ask the last question again; the new answer replaces the last one (respond's outputs)."""
         messages, turns, question = without_last(messages, turns)
-        yield from self.respond(question or "", messages, turns, key, organisations, doc_ids, box=gr.update())
+        async for out in self.respond(question or "", messages, turns, key, organisations, doc_ids, box=gr.update()):
+            yield out
 
-    def ask_edited(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
-                   organisations: list[str] | None, doc_ids: list[str] | None, editing: bool) -> Iterator[tuple]:
+    async def ask_edited(self, question: str, messages: Messages | None, turns: Turns | None, key: str,
+                         organisations: list[str] | None, doc_ids: list[str] | None,
+                         editing: bool) -> AsyncIterator[tuple]:
         """The question box: a new question, or, while editing, the changed last question in its place.
         Yields respond's outputs and then (editing, the edit note), which end once a question is taken."""
         taken = bool((question or "").strip())
         if editing and taken:
             messages, turns, _ = without_last(messages, turns)
         after = (False, gr.update(visible=False)) if taken else (gr.update(), gr.update())
-        for out in self.respond(question, messages, turns, key, organisations, doc_ids):
+        async for out in self.respond(question, messages, turns, key, organisations, doc_ids):
             yield (*out, *after)
 
     @staticmethod
