@@ -30,6 +30,7 @@ from anyio import CapacityLimiter
 from fastapi import FastAPI
 
 from assistant.access import AuthError, principal_for_key
+from assistant.api.answering import answer_limiter
 from ui.commitments_tab import build_commitments_tab
 from ui.reviews_tab import build_reviews_tab
 from ui.onboarding_tab import build_onboarding_tab
@@ -66,6 +67,7 @@ def mount_ui(app: FastAPI, assistant: Assistant, settings: Settings) -> FastAPI:
 def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackStore,
                  limiter: CapacityLimiter | None = None) -> gr.Blocks:
     """The page; chat answers take tokens of `limiter`, the API's answer limiter when mounted on it."""
+    limiter = limiter if limiter is not None else answer_limiter(settings)  # one for the page's tabs
     chat_h = ChatHandlers(assistant, settings, feedback, limiter)
     lib_h = LibraryHandlers(assistant, settings)
     view_h = SourceViewer(assistant, settings)
@@ -167,7 +169,7 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             with gr.Tab("Reviews", id="reviews", elem_id="ethos-tab-reviews"):
                 build_reviews_tab(assistant, settings, key, viewer)
             with gr.Tab("Onboarding", id="onboarding", elem_id="ethos-tab-onboarding"):
-                build_onboarding_tab(assistant, settings, key)
+                build_onboarding_tab(assistant, settings, key, limiter)
 
         place_viewer(viewer)  # one viewer for every tab's sources, outside the tabs
         turns = gr.State({})

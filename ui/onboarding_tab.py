@@ -14,9 +14,11 @@ import logging
 from typing import Any
 
 import gradio as gr
+from anyio import CapacityLimiter
 
 from assistant import onboarding
 from assistant.access import AuthError
+from assistant.api.answering import answer_from_worker, answer_limiter
 from assistant.models import Answer, Turn
 from assistant.service import Assistant
 from assistant.suggest import followups, section_answer
@@ -39,6 +41,11 @@ def _user(text: str) -> dict[str, str]:
 
 
 class OnboardingHandlers(TabHandlers):
+    def __init__(self, assistant: Assistant, settings: Settings, limiter: CapacityLimiter | None = None) -> None:
+        """`limiter`: the app's answer limiter (the chat's); a tab on its own gets one."""
+        super().__init__(assistant, settings)
+        self.limiter = limiter if limiter is not None else answer_limiter(settings)
+
     def status(self, key: str | None) -> str:
         try:
             principal = self.principal(key)
@@ -56,7 +63,8 @@ class OnboardingHandlers(TabHandlers):
                 state: State) -> tuple[Messages, State]:
         messages = messages + [_user(question)]
         try:
-            answer = self.assistant.ask(question, self.principal(key), history=history)
+            answer = answer_from_worker(self.limiter, self.assistant.ask, question, self.principal(key),
+                                        history=history)  # in turn with the API's answers
         except AuthError as exc:
             return messages + [{"role": "assistant", "content": render.error_html(str(exc))}], state
         except Exception:  # noqa: BLE001 - the user must hear about it; the log has the detail
@@ -139,9 +147,10 @@ def _turns(state: State, keep: int = 3) -> list[Turn]:
     return turns
 
 
-def build_onboarding_tab(assistant: Assistant, settings: Settings, key_box: gr.Textbox) -> OnboardingHandlers:
+def build_onboarding_tab(assistant: Assistant, settings: Settings, key_box: gr.Textbox,
+                         limiter: CapacityLimiter | None = None) -> OnboardingHandlers:
     """Lay out the tab in the current Blocks context and wire it; returns its handlers (for tests)."""
-    h = OnboardingHandlers(assistant, settings)
+    h = OnboardingHandlers(assistant, settings, limiter)
     status = gr.Markdown(elem_id="ethos-onboarding-status")
     with gr.Row(elem_id="ethos-onboarding-buttons"):
         start = gr.Button("Start onboarding", variant="primary", elem_id="ethos-onboarding-start")

@@ -7,6 +7,8 @@ measured by evals/bench_load.py), while 40 answers at once on 2 cores finish no 
 2 at a time. Here answers take a token of a separate `CapacityLimiter` sized to the cores
 (`Settings.answer_workers`, 0 → one per core): an answer waiting for a token holds no thread,
 so the default pool stays free for cheap reads. Nothing is rejected: a request waits its turn.
+The web page's answers take the same tokens (`stream_answer` from the chat, `answer_from_worker`
+from the page's other sync callbacks), so Gradio's queue adds no answers beside the API's.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from functools import partial
 from typing import Any, TypeVar
 
+import anyio.from_thread
 import anyio.to_thread
-from anyio import CapacityLimiter
+from anyio import CapacityLimiter, NoEventLoopError
 
 from ingest.settings import Settings
 
@@ -41,6 +44,21 @@ def answer_limiter(settings: Settings) -> CapacityLimiter:
 async def run_answer(limiter: CapacityLimiter, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """`func(*args, **kwargs)` on a worker thread once one of the limiter's tokens is free."""
     return await anyio.to_thread.run_sync(partial(func, *args, **kwargs), limiter=limiter)
+
+
+def answer_from_worker(limiter: CapacityLimiter, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """`run_answer` for sync code on a worker thread of the app's event loop (a Gradio callback): this
+    thread waits while `func` runs on an answer worker, in turn with the API's answers. Called where
+    there is no loop (a handler called directly), `func` just runs here: there is no turn to take."""
+    try:
+        anyio.from_thread.run_sync(_nothing)  # is there a loop to go back to?
+    except NoEventLoopError:
+        return func(*args, **kwargs)
+    return anyio.from_thread.run(partial(run_answer, limiter, func, *args, **kwargs))
+
+
+def _nothing() -> None:
+    return None
 
 
 async def stream_answer(limiter: CapacityLimiter, events: Iterator[T]) -> AsyncIterator[T]:
