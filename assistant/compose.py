@@ -25,10 +25,12 @@ def words(text: str) -> int:
     return len(text.split())
 
 
-def window(units: list[Unit], anchor: Unit, budget: int, forward_only: bool = False) -> list[Unit]:
+def window(units: list[Unit], anchor: Unit, budget: int, forward_only: bool = False,
+           forward_bias: float = 0.0) -> list[Unit]:
     """A contiguous run of `units` (one passage, reading order) around `anchor` within `budget` words.
 
     Grows towards the better-scoring neighbour first, so the window leans to where the answer is;
+    the line after counts `forward_bias` more (policy prose states its topic, then the rule);
     `forward_only` keeps the anchor first (an asked-for value leads the answer).
     """
     i = units.index(anchor)
@@ -40,7 +42,7 @@ def window(units: list[Unit], anchor: Unit, budget: int, forward_only: bool = Fa
         options = [u for u in (left, right) if u is not None and used + words(u.text) <= budget]
         if not options:
             return units[lo : hi + 1]
-        nxt = max(options, key=lambda u: (u.rank, u is right))
+        nxt = max(options, key=lambda u: (u.rank + (forward_bias if u is right else 0.0), u is right))
         used += words(nxt.text)
         if nxt is left:
             lo -= 1
@@ -102,18 +104,18 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         named = [u for u in own if id(u) in scored.quoted]
         anchor = lead if (lead is not None and place == 0) else max(named or own, key=lambda u: u.rank)
         label = where(evidence[i]) if len(chosen) > 1 else ""
-        # the whole answer stays within `budget` words: with a second passage the first gets 3/5
+        # the whole answer stays within `budget` words: with a second passage the first gets `first_share`
         if len(chosen) == 1:
             part_budget = budget
         elif place == 0:
-            part_budget = budget * 3 // 5
+            part_budget = int(budget * params.first_share)
         else:
             part_budget = budget - used
         if anchor is not lead and sum(words(u.text) for u in own) <= params.whole_passage * part_budget:
             shown = own  # a passage barely over the budget is shown whole: cutting it loses more than it saves
         else:  # a line announcing what follows ("… if;", "What do we wish to achieve?") reads forwards
             shown = window(own, anchor, max(part_budget, words(anchor.text)),
-                           forward_only=anchor is lead or introduces(anchor))
+                           forward_only=anchor is lead or introduces(anchor), forward_bias=params.forward_bias)
         marked = {id(u) for u in shown if u.rank >= anchor.rank - params.mark_margin}
         # a list item comes with its list's intro, unless it is the asked-for value, which leads
         intro = next((u for u in own if u.intro and u.run == anchor.run), None) \

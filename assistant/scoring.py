@@ -46,6 +46,8 @@ class AnswerParams:
     second_same_doc: float = 0.0  # 1: the runner-up passage may come from the same document too
     mark_margin: float = 0.08  # units within this of the best unit of a passage are marked
     whole_passage: float = 0.0  # a passage of at most this × its word budget is shown whole
+    forward_bias: float = 0.0  # a window grows to the next line when it scores within this of the previous
+    first_share: float = 0.6  # with two passages, the first's share of the word budget
     unit_model: dict[str, float] = field(default_factory=dict)  # logistic model over UNIT_FEATURES, "bias"
     refusal: dict[str, float] = field(default_factory=dict)  # logistic model: feature → weight, "bias"
     refusal_threshold: float = 0.5  # refuse when P(unanswerable) ≥ this

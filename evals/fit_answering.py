@@ -46,6 +46,8 @@ HEURISTIC_GRID = {  # the hand-shaped score (cosine + weighted overlaps + rank a
     "second_same_doc": [0.0, 1.0],
     "mark_margin": [0.04, 0.08, 0.12],
     "whole_passage": [0.0, 1.25, 1.5],
+    "forward_bias": [0.0, 0.03, 0.06, 0.1, 0.2],
+    "first_share": [0.5, 0.6, 0.75],
 }
 MAX_FALSE_REFUSAL = 0.04
 

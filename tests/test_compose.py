@@ -60,3 +60,15 @@ def test_a_question_names_a_plural_to_ask_for_a_list() -> None:
 def test_accents_do_not_stop_a_word_matching() -> None:
     assert terms("Tugh Temür founded an academy") == terms("Tugh Temur founded an academy")
     assert terms("the café opens") == terms("the cafe opens")
+
+
+def test_the_next_line_wins_a_near_tie_with_the_previous_one() -> None:
+    before = "Staff are trained every year in how to respond to incidents of this kind."
+    topic = "A teacher who learns that a pupil has undergone FGM must act on it."
+    rule = "The report to the police should be made by the close of the next working day."
+    evidence, scored = passage([before, topic, rule], [0.62, 0.9, 0.6])  # the line before scores a little higher
+    plain = compose(evidence, scored, AnswerParams(), budget=30).answer
+    assert before in plain and rule not in plain
+    leaning = compose(evidence, scored, AnswerParams(forward_bias=0.06), budget=30).answer
+    assert rule in leaning and before not in leaning
+
