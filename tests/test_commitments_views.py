@@ -111,6 +111,15 @@ def test_the_csv_equals_the_api_rows(api):
     assert all(row["due"] <= 2027 and row["kind"] in ("pledge", "target") for row in rows)
 
 
+@pytest.mark.parametrize("name", ["commitments", "reviews"])
+def test_the_csv_routes_are_downloads(api, name):
+    r = api.get(f"/api/{name}.csv", headers=auth("staff-key"))
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.headers["content-disposition"] == f'attachment; filename="{name}.csv"'
+    described = api.get("/openapi.json").json()["paths"][f"/api/{name}.csv"]["get"]["responses"]["200"]
+    assert "text/csv" in described["content"]
+
+
 def test_api_rejects_an_unknown_filter_and_a_bad_kind(api):
     assert api.get("/api/commitments", params={"colour": "red"}).status_code == 400
     assert api.get("/api/commitments", params={"kind": "wish"}).status_code == 400

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from assistant.api.deps import KnowledgeDep, PrincipalDep
+from assistant.api.routes import CSV_RESPONSES, csv_download
 from assistant.tracker import Commitment, CommitmentFilters, list_commitments, to_csv
 
 router = APIRouter(prefix="/api", tags=["commitments"])
@@ -28,8 +29,6 @@ def get_commitments(kb: KnowledgeDep, principal: PrincipalDep, filters: FiltersQ
     return list_commitments(kb, principal, filters)
 
 
-@router.get("/commitments.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "The same rows as CSV"}})
+@router.get("/commitments.csv", response_class=Response, responses=CSV_RESPONSES)
 def get_commitments_csv(kb: KnowledgeDep, principal: PrincipalDep, filters: FiltersQuery) -> Response:
-    return Response(to_csv(list_commitments(kb, principal, filters)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="commitments.csv"'})
+    return csv_download(to_csv(list_commitments(kb, principal, filters)), "commitments.csv")

@@ -12,6 +12,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from assistant.api.deps import KnowledgeDep, PrincipalDep
+from assistant.api.routes import CSV_RESPONSES, csv_download
 from assistant.reviews import ReviewFilters, ReviewRow, list_reviews, to_csv
 
 router = APIRouter(prefix="/api", tags=["reviews"])
@@ -26,8 +27,6 @@ def get_reviews(kb: KnowledgeDep, principal: PrincipalDep, filters: FiltersQuery
     return list_reviews(kb, principal, filters)
 
 
-@router.get("/reviews.csv", response_class=Response,
-            responses={200: {"content": {"text/csv": {}}, "description": "The same rows as CSV"}})
+@router.get("/reviews.csv", response_class=Response, responses=CSV_RESPONSES)
 def get_reviews_csv(kb: KnowledgeDep, principal: PrincipalDep, filters: FiltersQuery) -> Response:
-    return Response(to_csv(list_reviews(kb, principal, filters)), media_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": 'attachment; filename="reviews.csv"'})
+    return csv_download(to_csv(list_reviews(kb, principal, filters)), "reviews.csv")
