@@ -14,9 +14,11 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import torch
 from llama_index.core.ingestion import IngestionPipeline
 from llama_index.core.schema import Document as LlamaDocument
 
@@ -28,7 +30,7 @@ from ingest.keyword_index import KeywordIndex
 from ingest.keyword_store import KeywordStore, keyword_path
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
-from ingest.parse_worker import ParseWorker, prefetch
+from ingest.parse_worker import InLine, ParseWorker, prefetch, spare_core
 from ingest.nodes import LengthSorted, StructureChunker, UnitEmbedder, to_llama_document
 from ingest.settings import Settings
 
@@ -76,6 +78,9 @@ class Ingestor:
         self.vector_store = store.vector_store(self.collection)
         self.documents = DocumentRepository(client, settings)
         self.writer = StoreWriter(settings, self.vector_store, self.documents)  # the only writer of both
+        # Parse ahead of the embedder only if a core is free beside torch's threads (measured:
+        # without one, overlap made the pipeline slower, evals/reports/ingest.md).
+        self.parse_ahead = spare_core(torch.get_num_threads())
         self.keywords = KeywordStore(keyword_path(settings))  # this process's own keyword index
         self._keywords_open = False
         self.writer.migrate_docstore(settings.docstore_path, self.collection)  # an old data dir, once
@@ -124,9 +129,11 @@ class Ingestor:
         paths = walk.files
         report.files.extend(FileResult(rel, "", "skipped", reason=why) for rel, why in walk.skipped)
         batch: list[tuple[FileResult, LlamaDocument]] = []
-        with ParseWorker(self.settings.parse_timeout_s, self.settings.parse_memory_mb) as worker:
-            # files are hashed and parsed (in the worker process) ahead, while this thread embeds
-            prepared = prefetch(paths, lambda path: self._prepare(path, manifest, base, worker))
+        # Files are hashed and parsed in the worker process: ahead, while this thread embeds, when
+        # there is a core for it; otherwise each in its turn. Closed first if anything raises.
+        ahead = prefetch if self.parse_ahead else InLine
+        with ParseWorker(self.settings.parse_timeout_s, self.settings.parse_memory_mb) as worker, \
+                closing(ahead(paths, lambda path: self._prepare(path, manifest, base, worker))) as prepared:
             for i, (path, (result, doc)) in enumerate(prepared):
                 if progress:
                     progress(display_path(path.name), i, len(paths))
