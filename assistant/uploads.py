@@ -18,13 +18,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Literal
+from typing import BinaryIO, Literal
 
 from filelock import FileLock
 from pydantic import BaseModel, Field
 
 from assistant.access import known_audiences
 from assistant.knowledge import KnowledgeBase
+from ingest.documents import DocumentRepository
 from ingest.manifest import MANIFEST_NAME, SUPPORTED_SUFFIXES, load_manifest
 from ingest.settings import Settings
 
@@ -93,11 +94,11 @@ def remove_document(kb: KnowledgeBase, settings: Settings, doc_id: str) -> bool:
     return True
 
 
-def forget_upload(settings: Settings, documents: Any, doc_id: str, source_path: str) -> Path | None:
+def forget_upload(settings: Settings, documents: DocumentRepository, doc_id: str, source_path: str) -> Path | None:
     """After another writer (`ethos remove`) removed `doc_id`: delete its uploaded file and manifest entry.
 
-    `source_path` is what the document recorded before it went; `documents` (a DocumentRepository)
-    is asked again under the uploads lock, so a file re-uploaded meanwhile under the same name stays.
+    `source_path` is what the document recorded before it went; `documents` is asked again under
+    the uploads lock, so a file re-uploaded meanwhile under the same name stays.
     Returns the deleted file, or None when there was none of ours to delete."""
     with _held(settings) as root:
         if documents.exists(doc_id):
