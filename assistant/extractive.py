@@ -138,6 +138,7 @@ def _list_answer(question: str, evidence: list[Evidence], units: list[Unit], out
         if wanted is not None:
             strength += 0.2 if len(items) == wanted else -0.1
         candidates.append((strength, whole_list(evidence[ev_idx], intro, items)))
+    best_sentence = max(u.score for u in units)
     if outline is not None:
         for ev in evidence[:3]:
             kids = outline(ev)
@@ -146,11 +147,12 @@ def _list_answer(question: str, evidence: list[Evidence], units: list[Unit], out
                 continue  # the question names one sub-section ("our values"), not the set of them
             labels = " ".join(k[0] for k in kids) + " " + (ev.chunk.section_path[-2] if len(ev.chunk.section_path) > 1 else "")
             if len(kids) >= 2 and overlap(q_terms, labels) >= 0.5:  # the question is about this set
-                strength = 0.35 + 0.6 * overlap(q_terms, labels)
+                # on the units' own scale (their weights are fitted): labels naming all of the
+                # question beat any single line by the list margin, half of it only ties
+                strength = best_sentence + LIST_MARGIN * (2 * overlap(q_terms, labels) - 1)
                 if wanted is not None:
                     strength += 0.2 if len(kids) == wanted else -0.1
                 candidates.append((strength, headings_answer(ev, kids)))
-    best_sentence = max(u.score for u in units)
     candidates = [c for c in candidates if c[0] >= best_sentence - LIST_MARGIN]
     if not candidates:
         return None  # no list is nearly as relevant as the best single sentence

@@ -18,8 +18,8 @@ from evals.cases import Outcome, answer, golden_cases, prepare, summary
 
 # measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
 FIGURES = {
-    "test": {"containment": 0.550, "hit@5": 0.94, "refusal R": 0.6875, "false refusal": 0.04},
-    "tune": {"containment": 0.565, "hit@5": 0.968, "refusal R": 0.875, "false refusal": 0.032},
+    "test": {"containment": 0.540, "hit@5": 0.94, "refusal R": 0.625, "false refusal": 0.06},
+    "tune": {"containment": 0.452, "hit@5": 0.985, "refusal R": 0.652, "false refusal": 0.015},  # 91 items since demo_tune
 }
 SLACK = 0.05
 
