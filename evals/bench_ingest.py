@@ -61,9 +61,22 @@ class InLine:
         return True
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its reaped children (the parse worker is reaped at the end of
+    each ingest): less at the mercy of other users' load than wall time, though a torch thread
+    spinning while it waits for a descheduled peer still counts."""
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
 # -- one measured run, in its own process ----------------------------------------------------
-def child(mode: str, vectors_out: Path) -> dict:
-    """Pipeline run then bare run, with `ingest` from whichever tree PYTHONPATH points at."""
+def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
+    """Bare run, pipeline run, bare run, with `ingest` from whichever tree PYTHONPATH points at.
+
+    The bare side is timed before and after the pipeline (their mean is the figure), so load
+    that changes during a run weighs on both sides; the first run of all, which has no texts
+    yet, times it after only. The texts are the same in every tree (the vectors are compared).
+    """
     import torch
 
     import ingest.pipeline
@@ -75,22 +88,34 @@ def child(mode: str, vectors_out: Path) -> dict:
 
     settings = Settings()
     embedder = get_embedder(settings)
-    embedder._model.encode(["warm up"] * 8)  # noqa: SLF001 - load weights, fill caches
+    # Warm up on every length the runs meet: a process's first long batch pays for kernel and
+    # buffer set-up, which would otherwise land on whichever side ran first.
+    embedder._model.encode([" ".join(["word"] * n) for n in (4, 16, 64, 250) for _ in range(64)],  # noqa: SLF001
+                           batch_size=embedder.embed_batch_size, show_progress_bar=False)
     t = time.perf_counter()
     with ParseWorker(60, settings.parse_memory_mb) as worker:
         worker._ensure()  # noqa: SLF001 - its start-up alone, as each ingest_corpus call pays it
     startup_s = time.perf_counter() - t
     if mode == "in line":
         ingest.pipeline.prefetch = InLine
+
+    def bare(chunk_texts: list[str], unit_texts: list[str]) -> tuple[float, float]:
+        t, cpu = time.perf_counter(), cpu_seconds()
+        embedder._model.encode(chunk_texts, batch_size=embedder.embed_batch_size,  # noqa: SLF001
+                               normalize_embeddings=True, show_progress_bar=False)
+        encode(embedder, unit_texts)  # as the unit embedder does it
+        return time.perf_counter() - t, cpu_seconds() - cpu
+
+    bares = [bare(*json.loads(texts_file.read_text()))] if texts_file.exists() else []
     with tempfile.TemporaryDirectory() as tmp:
         ing = Ingestor(Settings(data_dir=Path(tmp), refresh_s=0))
         if mode == "overlapped":
             ing.parse_ahead = True  # the tree before it existed always parsed ahead
         parse_ahead = getattr(ing, "parse_ahead", True) and mode != "in line"
         load_before = os.getloadavg()
-        t = time.perf_counter()
+        t, cpu = time.perf_counter(), cpu_seconds()
         chunks = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
-        pipeline_s = time.perf_counter() - t
+        pipeline_s, pipeline_cpu = time.perf_counter() - t, cpu_seconds() - cpu
         got = ing.collection.get(include=["documents", "metadatas", "embeddings"])
         chunk_texts, unit_texts, unit_vectors = [], [], []
         for text, m in zip(got["documents"], got["metadatas"]):
@@ -99,11 +124,10 @@ def child(mode: str, vectors_out: Path) -> dict:
                               for u in decode_spans(m.get(UNITS_KEY)))
             vec = decode_vectors(m.get(VECTORS_KEY))
             unit_vectors.append(vec if vec is not None else np.zeros((0, 384), np.float32))
-        t = time.perf_counter()
-        embedder._model.encode(chunk_texts, batch_size=embedder.embed_batch_size,  # noqa: SLF001
-                               normalize_embeddings=True, show_progress_bar=False)
-        encode(embedder, unit_texts)  # as the unit embedder does it
-        bare_s = time.perf_counter() - t
+        bares.append(bare(chunk_texts, unit_texts))
+        bare_s, bare_cpu = (statistics.mean(b[k] for b in bares) for k in (0, 1))
+        if not texts_file.exists():
+            texts_file.write_text(json.dumps([chunk_texts, unit_texts]))
         load_after = os.getloadavg()
         t = time.perf_counter()
         again = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
@@ -113,7 +137,8 @@ def child(mode: str, vectors_out: Path) -> dict:
                  chunks=np.asarray(got["embeddings"], dtype=np.float32)[order],
                  units=np.concatenate([unit_vectors[i] for i in order]),
                  unit_counts=np.asarray([len(unit_vectors[i]) for i in order]))
-    return {"pipeline_s": pipeline_s, "bare_s": bare_s, "startup_s": startup_s, "chunks": chunks,
+    return {"pipeline_s": pipeline_s, "bare_s": bare_s, "pipeline_cpu": pipeline_cpu, "bare_cpu": bare_cpu,
+            "bares": [b[0] for b in bares], "startup_s": startup_s, "chunks": chunks,
             "units": len(unit_texts), "unchanged_s": unchanged_s, "again": again,
             "threads": torch.get_num_threads(), "load": [load_before[0], load_after[0]], "parse_ahead": parse_ahead}
 
@@ -131,7 +156,8 @@ def export(rev: str, into: Path) -> Path:
 def run_child(tree: Path, mode: str, vectors_out: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, "--vectors",
-                          str(vectors_out)], env=env, capture_output=True, text=True, timeout=3600)
+                          str(vectors_out), "--texts", str(vectors_out.parent / "texts.json")],
+                         env=env, capture_output=True, text=True, timeout=3600)
     if out.returncode:
         raise RuntimeError(f"benchmark run failed ({tree}, {mode}):\n{out.stderr[-3000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -193,9 +219,9 @@ def report(out: Path | None, before: str | None, repeats: int, results: dict, ve
         "each run its own process under `nice`; load average (1 min) at the start and after each repeat: "
         + ", ".join(f"{x[0]:.1f}" for x in loads) + ".",
         "",
-        "| tree, mode | pipeline s (each run) | bare s right after (each) | **bare / pipeline** (median; each pair) "
-        "| parse worker start-up s | load during runs |",
-        "|---|---|---|---|---|---|",
+        "| tree, mode | pipeline s (each run) | bare s, mean of before and after it (each) | **bare / pipeline, wall** (median; each pair) "
+        "| CPU s, pipeline / bare (each) | bare / pipeline, CPU (median) | parse worker start-up s | load during runs |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for (name, mode), rs in results.items():
         tree = f"before ({before})" if name == "before" else "after (this checkout)"
@@ -206,7 +232,9 @@ def report(out: Path | None, before: str | None, repeats: int, results: dict, ve
         lines.append(
             f"| {tree}, {how} | {med('pipeline_s'):.1f} ({each('pipeline_s')}) | "
             f"{med('bare_s'):.1f} ({each('bare_s')}) | **{statistics.median(ratios):.0%}** "
-            f"({', '.join(f'{x:.0%}' for x in ratios)}) | {med('startup_s'):.2f} | "
+            f"({', '.join(f'{x:.0%}' for x in ratios)}) | "
+            + ", ".join(f"{r['pipeline_cpu']:.0f}/{r['bare_cpu']:.0f}" for r in rs)
+            + f" | {statistics.median(r['bare_cpu'] / r['pipeline_cpu'] for r in rs):.0%} | {med('startup_s'):.2f} | "
             + ", ".join(f"{r['load'][0]:.1f}–{r['load'][1]:.1f}" for r in rs) + " |")
     lines += ["", f"Loading the files alone (pypdf text extraction etc.), in one process: {load_s:.1f} s. "
               f"Re-ingest of the unchanged corpus: {any_run['unchanged_s']:.2f} s, {any_run['again']} chunks added."]
@@ -225,9 +253,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--child", choices=list(MODES), help=argparse.SUPPRESS)
     parser.add_argument("--vectors", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--texts", type=Path, help=argparse.SUPPRESS)
     a = parser.parse_args()
     if a.child:
-        print(json.dumps(child(a.child, a.vectors)))
+        print(json.dumps(child(a.child, a.vectors, a.texts)))
         return
     print(run(a.out, a.before, a.repeats))
 
