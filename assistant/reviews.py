@@ -11,8 +11,6 @@ unknown. The API, the CSV, the Reviews tab and chat all read `list_reviews`.
 from __future__ import annotations
 
 import calendar
-import csv
-import io
 import re
 from datetime import date
 from pathlib import Path
@@ -22,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Answer, Citation, Filters, Principal, Sentence
+from assistant.tabular import rows_csv
 from assistant.tracker import chunk_id_for, readable_documents
 from assistant.units import terms
 from ingest.manifest import load_manifest
@@ -178,12 +177,8 @@ CSV_COLUMNS = ["organisation", "title", "status", "next_review", "days_to_due", 
 
 
 def to_csv(rows: list[ReviewRow]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
-    for r in rows:
-        writer.writerow(["" if getattr(r, k) is None else getattr(r, k) for k in CSV_COLUMNS])
-    return buf.getvalue()
+    """The rows as CSV, in the same order and with the same values as the JSON API."""
+    return rows_csv(rows, CSV_COLUMNS)
 
 
 # -- chat -----------------------------------------------------------------------------------------

@@ -10,8 +10,6 @@ filters — one truth instead of four numbers.
 
 from __future__ import annotations
 
-import csv
-import io
 import threading
 from typing import Literal
 
@@ -19,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, computed_field
 
 from assistant.knowledge import KnowledgeBase
 from assistant.models import Filters, Principal
+from assistant.tabular import rows_csv
 from assistant.tracker_match import owner_matches, resolve_status, topic_matches, topic_parts
 from assistant.units import terms
 from ingest.tracker import TRACKER_VERSION, extract_tracker_rows
@@ -273,9 +272,4 @@ CSV_COLUMNS = ["organisation", "title", "kind", "when", "owner_label", "status",
 
 def to_csv(rows: list[Commitment]) -> str:
     """The rows as CSV, in the same order and with the same values as the JSON API."""
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    writer.writerow(CSV_COLUMNS)
-    for c in rows:
-        writer.writerow(["" if getattr(c, k) is None else getattr(c, k) for k in CSV_COLUMNS])
-    return buf.getvalue()
+    return rows_csv(rows, CSV_COLUMNS)
