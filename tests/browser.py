@@ -101,6 +101,18 @@ def ask(page, question: str):
     return wait_answer(page, before)
 
 
+def reopen_conversation(page, title: str) -> None:
+    """Reload the page and open the saved conversation whose title holds `title`."""
+    page.wait_for_timeout(800)  # saved after the answer
+    page.reload()
+    page.wait_for_selector("#ethos-question textarea")
+    page.click("#ethos-convs button, #ethos-convs .label-wrap")
+    page.click("#ethos-conv-pick input")
+    page.get_by_role("option", name=title, exact=False).first.click()
+    page.click("#ethos-conv-open")
+    page.wait_for_function("q => (document.querySelector('#ethos-chat')?.textContent || '').includes(q)", arg=title)
+
+
 def open_source(page, answer, index: int = 0) -> dict:
     """Click a source under an answer; returns the viewer's page text and the <mark> position in it."""
     answer.locator(".ethos-source").nth(index).click()

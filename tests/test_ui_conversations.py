@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import DONE, ask, browser, page, ui_settings, ui_url  # noqa: F401 - fixtures
+from tests.browser import DONE, ask, browser, page, reopen_conversation, ui_settings, ui_url  # noqa: F401 - fixtures
 from ui.chat import user_html
 from ui.conversations import ConversationStore, question_of, without_last
 
@@ -52,17 +52,6 @@ def _tag_answers(page) -> None:
     page.evaluate(f"() => document.querySelectorAll({DONE!r}).forEach(a => a.classList.add('ethos-old'))")
 
 
-def _reopen(page, title: str) -> None:
-    page.wait_for_timeout(800)  # saved after the answer
-    page.reload()
-    page.wait_for_selector("#ethos-question textarea")
-    page.click("#ethos-convs button, #ethos-convs .label-wrap")
-    page.click("#ethos-conv-pick input")
-    page.get_by_role("option", name=title, exact=False).first.click()
-    page.click("#ethos-conv-open")
-    page.wait_for_function("q => (document.querySelector('#ethos-chat')?.textContent || '').includes(q)", arg=title)
-
-
 @pytest.mark.browser
 def test_regenerate_replaces_the_last_answer_and_is_saved(page) -> None:
     first, last = "What does every lesson look like here?", "How do we support staff wellbeing?"
@@ -77,7 +66,7 @@ def test_regenerate_replaces_the_last_answer_and_is_saved(page) -> None:
     assert page.locator(DONE).last.locator(".ethos-source").count() >= 1
     assert page.input_value("#ethos-question textarea") == ""
 
-    _reopen(page, first)
+    reopen_conversation(page, first)
     assert _questions(page) == [first, last] and page.locator(DONE).count() == 2
     _tag_answers(page)
     page.wait_for_selector("#ethos-regenerate", state="visible")  # and again, on the reopened conversation
@@ -119,6 +108,6 @@ def test_edit_changes_the_last_question_and_replaces_what_followed(page) -> None
                            ".map(e => e.textContent).at(-1) === q", arg=wrong)
     page.wait_for_function(f"() => document.querySelectorAll({DONE!r}).length === 3")
 
-    _reopen(page, first)
+    reopen_conversation(page, first)
     assert _questions(page) == [first, right, wrong] and page.locator(DONE).count() == 3
     assert "ethos-refusal" in page.locator(DONE).last.get_attribute("class")  # the edited-in question's answer

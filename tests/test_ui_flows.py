@@ -8,7 +8,7 @@ import pytest
 
 from assistant.models import Principal
 from tests.browser import (  # noqa: F401 - fixtures
-    DONE, PHONE, ask, browser, open_tab, page, sign_in, source_titles, ui_settings, ui_url,
+    DONE, PHONE, ask, browser, open_tab, page, reopen_conversation, sign_in, source_titles, ui_settings, ui_url,
 )
 
 IN_VIEW = """el => { const r = el.getBoundingClientRect();
@@ -257,14 +257,7 @@ def test_streaming_text_is_laid_out_like_the_finished_answer() -> None:
 def test_a_conversation_survives_a_reload_and_can_be_deleted(page, browser, ui_url) -> None:
     question = "What does every lesson look like here?"
     ask(page, question)
-    page.wait_for_timeout(800)  # saved after the answer
-    page.reload()
-    page.wait_for_selector("#ethos-question textarea")
-    page.click("#ethos-convs button, #ethos-convs .label-wrap")
-    page.click("#ethos-conv-pick input")
-    page.get_by_role("option", name=question, exact=False).first.click()
-    page.click("#ethos-conv-open")
-    page.wait_for_function("q => (document.querySelector('#ethos-chat')?.textContent || '').includes(q)", arg=question)
+    reopen_conversation(page, question)
     assert page.locator(DONE).count() == 1  # the answer, with its sources, is back
     page.locator(f"{DONE} .ethos-source").first.click()
     page.wait_for_selector(OPEN)
