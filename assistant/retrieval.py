@@ -23,6 +23,7 @@ from llama_index.core.schema import BaseNode, NodeWithScore, QueryBundle
 from assistant.dense import dense_retriever
 from assistant.knowledge import KeywordIndex, KnowledgeBase
 from assistant.models import Evidence, Filters, Principal, RetrievalResult
+from assistant.neighbours import with_section_neighbours
 from assistant.organisations import OrganisationNames, scope_for
 from assistant.vocabulary import default_vocabulary
 from ingest.keyword_index import Tokenizer
@@ -123,6 +124,8 @@ class Retriever:
         if not evidence:
             scope = []
             evidence = self._search(query, vector, principal, filters, top_k, mode, keyword_index, readable)
+        evidence = with_section_neighbours(evidence, principal, self.kb.docs, self.kb.ingestor.vector_store.get_nodes,
+                                           self.settings.tail_words)
         return RetrievalResult(query, evidence, {"retrieve_ms": (time.perf_counter() - started) * 1000},
                                query_vector=vector, scope=scope, readable=readable)
 

@@ -24,7 +24,7 @@ import numpy as np
 from assistant.answer_types import AnswerType, expected_type
 from assistant.models import Evidence
 from assistant.units import STOPWORDS, WORD as WORDS, Unit, split_units, terms, unit_vectors
-from assistant.vocabulary import Group, Vocabulary
+from assistant.vocabulary import QUESTION_WORD, Group, Vocabulary
 
 PARAMS_FILE = Path(__file__).with_name("data") / "answering.json"
 QUOTED = re.compile(r'"([^"]{3,})"')
@@ -70,6 +70,12 @@ def default_params() -> AnswerParams:
     return AnswerParams.load()
 
 
+def compound_parts(stems: set[str]) -> tuple[set[str], set[str]]:
+    """A question word's stems split into the whole compound ("non-negoti") and its parts."""
+    whole = {t for t in stems if "-" in t or "'" in t}
+    return (whole, stems - whole) if whole else (stems, set())
+
+
 @dataclass
 class Focus:
     """One thing the question is about: a content term, or a vocabulary group it used."""
@@ -81,7 +87,11 @@ class Focus:
     word: str = ""  # as the question wrote it
 
     def found_in(self, text: str, text_terms: set[str]) -> bool:
-        return bool(self.stems & text_terms) or (self.group is not None and self.group.found_in(text))
+        if self.group is not None:
+            return bool(self.stems & text_terms) or self.group.found_in(text)
+        whole, parts = compound_parts(self.stems)
+        # a compound is there whole, or by all its parts: "non-disadvantaged" is not "non-negotiable"
+        return bool(whole & text_terms) or (bool(parts) and parts <= text_terms)
 
     @property
     def label(self) -> str:
@@ -117,14 +127,17 @@ def focus_of(question: str, vocabulary: Vocabulary, doc_freq, n_chunks: int) -> 
     out = []
     n = max(n_chunks, 1)
     surface = {}
-    for w in re.findall(r"[A-Za-z0-9]+(?:[-'’][A-Za-z0-9]+)*", question):
+    for w in QUESTION_WORD.findall(question):
         for t in terms(w):
             surface.setdefault(t, w)
     for stems, group in vocabulary.focus_groups(question):
-        df = max((doc_freq(s) for s in stems), default=0)
+        whole, parts = compound_parts(stems)
+        df = max((doc_freq(s) for s in whole), default=0)  # a compound is as rare as its rarest part, at most
+        if parts and not df:
+            df = min(doc_freq(s) for s in parts)
         if group is not None:  # a group is present where any variant is
             df = max([df] + [doc_freq(t) for v in group.variants for t in terms(v)])
-        word = surface.get(min(stems), "") if len(stems) == 1 else ""
+        word = next((surface[t] for t in sorted(stems) if t in surface), "") if group is None else ""
         out.append(Focus(stems, group, math.log(1 + (n - df + 0.5) / (df + 0.5)), df > 0, word))
     return out
 

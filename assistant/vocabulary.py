@@ -19,6 +19,8 @@ from pathlib import Path
 
 from assistant.units import terms
 
+QUESTION_WORD = re.compile(r"[A-Za-z0-9\u00C0-\u024F]+(?:[-'’][A-Za-z0-9\u00C0-\u024F]+)*")  # a question's words, compounds whole
+
 VOCABULARY_FILE = Path(__file__).with_name("data") / "vocabulary.toml"
 
 
@@ -73,8 +75,11 @@ class Vocabulary:
                     stems |= terms(m.group(0))
             covered |= stems
             out.append((stems, group))
-        for term in sorted(terms(question) - covered):
-            out.append(({term}, None))
+        for word in QUESTION_WORD.findall(question):  # one entry a word: "non-negotiable" is one thing asked about,
+            stems = terms(word) - covered       # not three ("non", "negotiable" and the compound)
+            if stems:
+                covered |= stems
+                out.append((stems, None))
         return out
 
 

@@ -72,3 +72,14 @@ def test_the_next_line_wins_a_near_tie_with_the_previous_one() -> None:
     leaning = compose(evidence, scored, AnswerParams(forward_bias=0.06), budget=30).answer
     assert rule in leaning and before not in leaning
 
+
+
+def test_a_compound_word_is_one_thing_asked_about() -> None:
+    from assistant.scoring import focus_of
+    from assistant.vocabulary import default_vocabulary
+
+    focus = focus_of("What's our SEND non-negotiable?", default_vocabulary(), lambda stem: 1, 100)
+    assert [f.label for f in focus] == ["SEND", "non-negotiable"]  # not "non", "negotiable" and the compound
+    compound = focus[1]
+    assert compound.found_in("Non-negotiables are established.", terms("Non-negotiables are established."))
+    assert not compound.found_in("non-disadvantaged learners", terms("non-disadvantaged learners"))
