@@ -19,7 +19,7 @@ from evals.cases import Outcome, answer, golden_cases, prepare, summary
 # measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
 FIGURES = {
     "test": {"containment": 0.540, "hit@5": 0.94, "refusal R": 0.625, "false refusal": 0.06},
-    "tune": {"containment": 0.452, "hit@5": 0.985, "refusal R": 0.652, "false refusal": 0.015},  # 91 items since demo_tune
+    "tune": {"containment": 0.478, "hit@5": 0.985, "refusal R": 0.652, "false refusal": 0.015},  # 91 items since demo_tune
 }
 SLACK = 0.05
 
