@@ -8,12 +8,8 @@ rows and chunk spans, no text) and one per page (its text and blocks, stored onc
 the one store every process already shares, embedded on disk or through `chroma run`, so two
 `ethos serve` instances over one Chroma server see the same documents with no shared file.
 
-A third collection (`<collection>_changes`) is an append-only change log: every write adds a
-record, so its count (with what was pruned) is a change counter a reader polls cheaply to learn that another process
-(the CLI, another server) wrote. It is pruned to its newest records (`prune_changes`); one
-bookkeeping record keeps the number pruned, so the counter (`version`) still counts every write
-ever made and a reader that was behind by more than the kept records still sees that something
-changed. Writes are made only by `ingest.locking.StoreWriter`, under the write lock; this
+A third collection (`<collection>_changes`) is the change log readers poll (`ingest.change_log`).
+Writes are made only by `ingest.locking.StoreWriter`, under the write lock; this
 module's write methods are its building blocks.
 """
 
@@ -22,28 +18,19 @@ from __future__ import annotations
 import json
 import os
 import socket
-import time
 import uuid
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ingest.change_log import ChangeLog, vector as _vector
 from ingest.models import Block, Document, DocumentMeta, Page
 from ingest.settings import Settings
 
 DOC, PAGE, INTENT = "doc", "page", "intent"
 
 
-def _vector(record_id: str) -> list[float]:
-    """Chroma wants a vector per record; these are only ever fetched by id or field. Distinct values
-    keep its vector index from degenerating over many identical points."""
-    return [zlib.crc32(record_id.encode()) / 2**32]
-
-
 _PAGE_SIZE = 2000
-_PRUNE_AT_ONCE = 10_000  # a log never pruned before goes down over a few writes, each journal kept small
-PRUNED = "pruned"  # the change log's bookkeeping record: {"pruned": records deleted so far, "pending": ids}
 
 
 @dataclass(frozen=True)
@@ -141,6 +128,7 @@ class DocumentRepository:
         self.docs = client.get_or_create_collection(f"{settings.collection}_docs", embedding_function=None)
         self.changes = client.get_or_create_collection(f"{settings.collection}_changes", embedding_function=None)
         self.writer_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.log = ChangeLog(self.changes, self.writer_id)
         self.cache = cache
         self._records: dict[str, StoredDocument] | None = None
         self._seen_version = -1
@@ -195,13 +183,8 @@ class DocumentRepository:
         return ""
 
     def version(self) -> int:
-        """The change counter: every write ever logged, the kept records plus those pruned (cheap).
-
-        The pruned total is read before the count, and a prune adds to it only after deleting (see
-        `prune_changes`), so a reading taken during a prune can be low (a spare reload), never high
-        (which would hide the next write)."""
-        pruned, _ = self._pruned()
-        return pruned + int(self.changes.count())
+        """The change counter (`ChangeLog.version`): every write ever logged, cheap to poll."""
+        return self.log.version()
 
     def sync(self) -> bool:
         """Drop cached records if any process wrote since the last sync; True if something changed."""
@@ -259,50 +242,13 @@ class DocumentRepository:
 
     def record_change(self, doc_ids: list[str], op: str) -> None:
         """Append to the change log (what readers poll), one record per write."""
-        change = uuid.uuid4().hex
-        self.changes.add(ids=[change], embeddings=[_vector(change)],
-                         metadatas=[{"op": op, "doc_ids": json.dumps(doc_ids[:50]), "count": len(doc_ids),
-                                     "writer": self.writer_id, "at": time.time()}])
+        self.log.record(doc_ids, op)
         self.own_writes += 1
         self._records = None
 
     def prune_changes(self, keep: int) -> int:
-        """Keep the change log's newest `keep` records once it holds twice that; returns how many went.
-
-        The ids to delete are journalled in the bookkeeping record first, and the pruned total moves
-        only once they are gone, so a pruner killed half-way is finished by the next writer (here,
-        first thing) and the counter never runs ahead of the writes. Call under the write lock.
-        """
-        self._finish_prune()
-        if self.changes.count() <= 2 * keep + 1:  # + the bookkeeping record
-            return 0
-        stamped: list[tuple[float, str]] = []
-        for offset in range(0, int(self.changes.count()), _PAGE_SIZE):
-            got = self.changes.get(include=["metadatas"], limit=_PAGE_SIZE, offset=offset)
-            stamped += [(float(m.get("at") or 0.0), i) for i, m in zip(got["ids"], got["metadatas"]) if i != PRUNED]
-        old = [i for _, i in sorted(stamped)[:max(0, len(stamped) - keep)]][:_PRUNE_AT_ONCE]  # the rest next write
-        pruned, _ = self._pruned()
-        self.changes.upsert(ids=[PRUNED], embeddings=[_vector(PRUNED)],
-                            metadatas=[{"pruned": pruned, "pending": json.dumps(old)}])
-        return self._finish_prune()
-
-    def _pruned(self) -> tuple[int, list[str]]:
-        """(records pruned so far, ids a prune has journalled but not yet finished deleting)."""
-        got = self.changes.get(ids=[PRUNED], include=["metadatas"])
-        if not got["ids"]:
-            return 0, []
-        meta = got["metadatas"][0]
-        return int(meta.get("pruned") or 0), json.loads(meta.get("pending") or "[]")
-
-    def _finish_prune(self) -> int:
-        pruned, pending = self._pruned()
-        if not pending:
-            return 0
-        for lo in range(0, len(pending), _PAGE_SIZE):
-            self.changes.delete(ids=pending[lo:lo + _PAGE_SIZE])
-        self.changes.upsert(ids=[PRUNED], embeddings=[_vector(PRUNED)],
-                            metadatas=[{"pruned": pruned + len(pending), "pending": "[]"}])
-        return len(pending)
+        """See `ChangeLog.prune` (call under the write lock)."""
+        return self.log.prune(keep)
 
     # -- internals ---------------------------------------------------------------------------
     def _fresh(self, doc_id: str) -> StoredDocument | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.knowledge import KnowledgeBase
-from ingest.documents import PRUNED
+from ingest.change_log import PRUNED
 from ingest.pipeline import Ingestor
 from ingest.settings import Settings
 
