@@ -11,14 +11,8 @@ import os
 import threading
 from pathlib import Path
 
-from typing import Any
-
-import numpy as np
 from llama_index.core.embeddings import BaseEmbedding
-from llama_index.core.schema import BaseNode, MetadataMode, TransformComponent
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-
-from ingest.nodes import UnitEmbedder
 
 from ingest.settings import Settings
 
@@ -70,43 +64,9 @@ def tokenizer_of(embedder: BaseEmbedding):
     return embedder._model.tokenizer  # noqa: SLF001 - the public model object has no accessor
 
 
-def encode(embedder: HuggingFaceEmbedding, texts: list[str], prompt_name: str | None = None) -> "np.ndarray":
+def encode(embedder: HuggingFaceEmbedding, texts: list[str]) -> "list[list[float]]":
     """Bare batch encode, for scoring sentences without llama-index's per-call overhead."""
     vectors = embedder._model.encode(  # noqa: SLF001
-        texts, batch_size=embedder.embed_batch_size, normalize_embeddings=True, show_progress_bar=False,
-        prompt_name=prompt_name,
+        texts, batch_size=embedder.embed_batch_size, normalize_embeddings=True, show_progress_bar=False
     )
     return vectors
-
-
-class ChunkAndUnitEmbedder(TransformComponent):
-    """llama-index transform: a batch's chunk texts and answer units embedded in one `encode` call.
-
-    Why: the embedder transform plus `UnitEmbedder` made three or more calls per commit batch
-    (llama-index cuts the chunks into `embed_batch_size` calls, then the units), each sorted and
-    padded on its own; one call lets sentence-transformers sort all the texts together. Measured
-    on the bench corpus on an idle machine: 16.8 s for that call pattern, 15.7 s in one call per
-    batch, 14.6 s bare (evals/reports/ingest.md). Vectors are the same: the same model, texts and
-    normalisation as llama-index's `HuggingFaceEmbedding` (a model with a "text" prompt, which
-    llama-index applies to chunks and not to units, keeps two calls).
-    """
-
-    embedder: Any
-
-    def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
-        chunk_texts = [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes]
-        joint = not self.embedder._model.prompts.get("text")  # noqa: SLF001
-        chunk_vectors: list = []
-
-        def encode_units(unit_texts: list[str]) -> np.ndarray:
-            if not joint:
-                return encode(self.embedder, unit_texts)
-            vectors = encode(self.embedder, chunk_texts + list(unit_texts))
-            chunk_vectors.append(vectors[: len(chunk_texts)])
-            return vectors[len(chunk_texts):]
-
-        nodes = UnitEmbedder(encode=encode_units)(nodes)
-        vectors = chunk_vectors[0] if chunk_vectors else encode(self.embedder, chunk_texts, prompt_name="text")
-        for node, vector in zip(nodes, vectors):
-            node.embedding = vector.tolist()
-        return nodes

@@ -25,13 +25,13 @@ from llama_index.core.schema import Document as LlamaDocument
 from ingest import scope, store
 from ingest.documents import DocumentRepository
 from ingest.locking import StoreWriter, WriteBusy
-from ingest.embedding import ChunkAndUnitEmbedder, get_embedder, tokenizer_of
+from ingest.embedding import encode, get_embedder, tokenizer_of
 from ingest.keyword_index import KeywordIndex
 from ingest.keyword_store import KeywordStore, keyword_path
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
 from ingest.parse_worker import InLine, ParseWorker, prefetch, spare_core
-from ingest.nodes import StructureChunker, to_llama_document
+from ingest.nodes import LengthSorted, StructureChunker, UnitEmbedder, to_llama_document
 from ingest.settings import Settings
 
 CHUNKER_VERSION = "4"  # bump when chunking changes, so every file is re-chunked once
@@ -92,7 +92,9 @@ class Ingestor:
                     max_tokens=settings.chunk_tokens,
                     prefix_tokens=settings.prefix_tokens,
                 ),
-                ChunkAndUnitEmbedder(embedder=self.embedder),  # chunks and their answer units, one call
+                LengthSorted(),  # full batches of like lengths: less padding for the embedder
+                self.embedder,
+                UnitEmbedder(encode=lambda texts: encode(self.embedder, texts)),  # answer units, once
             ],
             # No docstore and no vector store: the pipeline only chunks and embeds; StoreWriter
             # writes chunks and documents together under the write lock.

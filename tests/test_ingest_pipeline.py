@@ -151,35 +151,18 @@ def test_keyword_index_reads_chroma_in_pages(settings, corpus):
     assert all(n.get_content() == texts[n.node_id] for n in paged)
 
 
-def test_a_batch_is_embedded_in_one_call_with_the_same_vectors(settings):
-    """Chunks and their answer units go to the model in one `encode` call per batch (it sorts them
-    by length together: less padding than one call per 64 chunks plus one for the units), and
-    each vector is the one a separate call gives."""
-    import numpy as np
-    from llama_index.core.schema import MetadataMode
+def test_embedder_gets_nodes_in_length_order(settings):
+    """The step before the embedder sorts by embedded length (less padding per batch)."""
+    from llama_index.core.schema import MetadataMode, TextNode
 
-    from ingest.embedding import encode
-    from ingest.loaders import load_document
-    from ingest.nodes import to_llama_document
-    from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors
+    from ingest.nodes import LengthSorted
 
     ing = Ingestor(settings)
-    path = DEMO / "phase-2-growth-plan.txt"
-    doc = to_llama_document(load_document(path, load_manifest(DEMO).meta_for(DEMO, path)), "h")
-    model, calls = ing.embedder._model, []
-    real = model.encode
-    model.encode = lambda texts, **kw: calls.append(len(texts)) or real(texts, **kw)
-    try:
-        nodes = ing.pipeline.run(documents=[doc])
-    finally:
-        model.encode = real
-    units = [n.get_content(metadata_mode=MetadataMode.NONE)[u.start - n.metadata["start"]: u.end - n.metadata["start"]]
-             for n in nodes for u in decode_spans(n.metadata[UNITS_KEY])]
-    assert len(nodes) > 1 and units and calls == [len(nodes) + len(units)]
-    alone = encode(ing.embedder, [n.get_content(metadata_mode=MetadataMode.EMBED) for n in nodes])
-    assert np.allclose(np.asarray([n.embedding for n in nodes]), alone, atol=1e-5)
-    stored = np.concatenate([decode_vectors(n.metadata[VECTORS_KEY]) for n in nodes])
-    assert np.allclose(stored, encode(ing.embedder, units), atol=0.02)  # int8-quantised
+    names = [type(t).__name__ for t in ing.pipeline.transformations]
+    assert names.index("LengthSorted") == names.index(type(ing.embedder).__name__) - 1
+    nodes = [TextNode(text="x" * n, id_=str(n)) for n in (50, 3, 400, 20)]
+    lengths = [len(n.get_content(metadata_mode=MetadataMode.EMBED)) for n in LengthSorted()(nodes)]
+    assert lengths == sorted(lengths) and len(lengths) == 4
 
 
 def test_keyword_index_persists_ids_and_filter_fields_only(settings, corpus):
