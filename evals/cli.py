@@ -187,12 +187,14 @@ def scale(
 
 @eval_app.command()
 def ingest(
-    out: Annotated[Path, typer.Option(help="Where ingest.md goes")] = REPORTS / "ingest.md",
+    out: Annotated[Path | None, typer.Option(help="Write the table here (ingest.md is written around it by hand)")] = None,
+    before: Annotated[str | None, typer.Option(help="A git revision to measure beside this checkout")] = None,
+    repeats: Annotated[int, typer.Option(help="Runs of each mode, in ABBA order")] = 1,
 ) -> None:
-    """Ingest throughput beside the bare embedder (demo corpus + the real PDFs), one run."""
+    """Ingest throughput beside the bare embedder (demo corpus + the real PDFs), each run its own process."""
     from evals.bench_ingest import run
 
-    console.print(run(out))
+    console.print(run(out, before, repeats))
 
 
 @eval_app.command()
