@@ -12,6 +12,7 @@ import os
 import shutil
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +30,34 @@ def chroma_client(settings: Settings) -> Any:
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_host:
         return chromadb.HttpClient(host=settings.chroma_host, port=settings.chroma_port, settings=chroma_settings)
-    settings.chroma_path.mkdir(parents=True, exist_ok=True)
     with _EMBEDDED:  # Chroma's per-process client cache is not safe against a concurrent reopen
+        if not (settings.chroma_path / STORE_FILE).exists():
+            _create_store(settings.chroma_path, chroma_settings)
         return chromadb.PersistentClient(path=str(settings.chroma_path), settings=chroma_settings)
 
 
 _EMBEDDED = threading.RLock()
+STORE_FILE = "chroma.sqlite3"
+INIT_PREFIX = ".chroma-init-"
+
+
+def _create_store(path: Path, chroma_settings: ChromaSettings) -> None:
+    """Make a new embedded store beside its place and rename it into place.
+
+    A writer killed while Chroma creates its schema used to leave a half-made store that every
+    later open failed on ("table collections already exists"); now it leaves a temp folder,
+    removed by the next open once its process is gone.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temps(path.parent, INIT_PREFIX)
+    tmp = path.parent / f"{INIT_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    client = chromadb.PersistentClient(path=str(tmp), settings=chroma_settings)
+    client.heartbeat()
+    client.close()
+    try:
+        os.rename(tmp, path)  # onto a missing or empty folder
+    except OSError:  # another process made the store first: use theirs
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def fresh_client(settings: Settings) -> Any:

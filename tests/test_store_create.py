@@ -1,0 +1,35 @@
+"""A new embedded Chroma store is made beside its place and renamed in (ingest/store.py), so a
+writer killed while Chroma creates its schema never leaves a half-made store behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ingest import store
+from ingest.settings import Settings
+
+
+def settings_in(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", llm_base_url=None, llm_gguf_path=None, chroma_host=None)
+
+
+def test_a_new_store_appears_whole_and_leaves_no_temp(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    client = store.chroma_client(settings)
+    client.get_or_create_collection("probe", embedding_function=None).add(ids=["a"], embeddings=[[0.1, 0.2]])
+    assert (settings.chroma_path / store.STORE_FILE).exists()
+    assert not list(settings.chroma_path.parent.glob(f"{store.INIT_PREFIX}*"))
+    store.forget_embedded(settings)  # reopened, the existing store is used as it is, not made again
+    again = store.chroma_client(settings)
+    assert again.get_collection("probe", embedding_function=None).count() == 1
+
+
+def test_a_killed_creators_temp_folder_is_removed_and_the_store_made(tmp_path: Path) -> None:
+    settings = settings_in(tmp_path)
+    settings.chroma_path.mkdir(parents=True)  # an empty folder, as older set-ups left it
+    dead = settings.chroma_path.parent / f"{store.INIT_PREFIX}999999-deadbeef"
+    dead.mkdir()
+    (dead / store.STORE_FILE).write_bytes(b"half a schema")
+    client = store.chroma_client(settings)
+    assert client.heartbeat() and not dead.exists()
+    assert (settings.chroma_path / store.STORE_FILE).exists()
