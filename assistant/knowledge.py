@@ -101,11 +101,20 @@ class KnowledgeBase:
         return VectorStoreIndex.from_vector_store(queried, embed_model=self.embedder)
 
     def _watch(self) -> None:
+        """Poll for other processes' writes. An outage (Chroma restarting) is logged once, with its
+        traceback, and once more when the store answers again, not every tick while it lasts."""
+        failing = False
         while not self._stop.wait(self.settings.refresh_s):
             try:
                 self.refresh()
-            except Exception:  # noqa: BLE001 - a failed poll (Chroma restarting) is retried next tick
-                log.exception("could not check the store for changes")
+            except Exception:  # noqa: BLE001 - a failed poll is retried next tick
+                if not failing:
+                    log.exception("could not check the store for changes; retrying every %ss", self.settings.refresh_s)
+                failing = True
+            else:
+                if failing:
+                    log.warning("the store answers again")
+                failing = False
 
     def close(self) -> None:
         """Stop the watcher thread."""
