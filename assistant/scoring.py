@@ -142,27 +142,29 @@ def focus_of(question: str, vocabulary: Vocabulary, doc_freq, n_chunks: int) -> 
     return out
 
 
-def weighted_overlap(focus: list[Focus], text: str) -> float:
-    """IDF-weighted share of the focus terms that `text` mentions."""
+def weighted_overlap(focus: list[Focus], text: str, text_terms: set[str] | None = None) -> float:
+    """IDF-weighted share of the focus terms that `text` mentions (`text_terms`: its `terms`, if known)."""
     total = sum(f.idf for f in focus)
     if total <= 0:
         return 0.0
-    text_terms = terms(text)
+    text_terms = terms(text) if text_terms is None else text_terms
     return sum(f.idf for f in focus if f.found_in(text, text_terms)) / total
 
 
-def neighbourhood_overlap(focus: list[Focus], units: list[Unit]) -> list[float]:
+def neighbourhood_overlap(focus: list[Focus], units: list[Unit], unit_terms: list[set[str]]) -> list[float]:
     """Per unit, the focus overlap of the unit read with its neighbours in the same passage.
 
     An answer often spans two lines ("Inclusive approaches are … a non-negotiable." then "The SEND
     strategy is …"): a line whose neighbours mention the rest of the question is a better anchor
     than an equally close line standing alone, and unlike whole-passage coverage a long passage
-    does not get it for free.
+    does not get it for free. `unit_terms[k]` is `terms(units[k].text)`, computed once by the caller
+    (words never join across units, so the neighbourhood's terms are the union of theirs).
     """
     out = []
     for k, u in enumerate(units):
-        near = [v.text for v in units[max(k - 1, 0) : k + 2] if v.evidence == u.evidence]
-        out.append(weighted_overlap(focus, " ".join(near)))
+        near = [j for j in range(max(k - 1, 0), min(k + 2, len(units))) if units[j].evidence == u.evidence]
+        out.append(weighted_overlap(focus, " ".join(units[j].text for j in near),
+                                    set().union(*(unit_terms[j] for j in near))))
     return out
 
 
@@ -200,11 +202,12 @@ def score(question: str, evidence: list[Evidence], query_vector: np.ndarray, foc
     coverage = [weighted_overlap(focus, f"{e.chunk.title} {e.chunk.section} {e.chunk.text}") for e in evidence]
     top_keyword = max((e.keyword or 0.0 for e in evidence), default=0.0)
     rows = []
-    context = neighbourhood_overlap(focus, units)
-    for unit, cos, near in zip(units, cosines, context):
+    unit_terms = [terms(u.text) for u in units]
+    context = neighbourhood_overlap(focus, units, unit_terms)
+    for unit, cos, near, own_terms in zip(units, cosines, context, unit_terms):
         ev = evidence[unit.evidence]
         section = ev.chunk.section
-        overlap = weighted_overlap(focus, unit.text)
+        overlap = weighted_overlap(focus, unit.text, own_terms)
         unit.score = (cos + params.overlap_weight * overlap + params.section_weight * sections[unit.evidence]
                       + params.context_weight * near)
         is_quoted = any(q in section.lower() or q in unit.text.lower() for q in quoted)

@@ -121,7 +121,7 @@ def test_a_line_whose_neighbour_answers_the_rest_of_the_question_is_the_better_a
              Unit(1, "item", "Inclusive approaches are valued and recognised as a non-negotiable.", 0, 10),
              Unit(1, "item", "The special educational needs strategy is led effectively.", 11, 20),
              Unit(2, "item", "Staff training on SEND is planned.", 0, 10)]
-    near = neighbourhood_overlap(focus, units)
+    near = neighbourhood_overlap(focus, units, [terms(u.text) for u in units])
     assert near[2] == near[3] == 1.0  # the two lines together say both
     assert near[0] == 0.6 and near[4] == 0.4  # one word each; passages never bleed into each other
     assert near[1] == 0.6
