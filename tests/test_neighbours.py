@@ -14,7 +14,7 @@ def staff(settings) -> Principal:
     return Principal("staff", audiences_for("staff", settings), name="test")
 
 
-def test_a_short_tail_brings_the_chunk_before_it_in_its_section(assistant) -> None:
+def test_a_short_tail_brings_the_chunk_before_it_in_its_section(assistant, monkeypatch) -> None:
     result = assistant.retriever.retrieve(QUESTION, staff(assistant.settings))
     texts = [e.chunk.text for e in result.evidence]
     tail = next(e for e in result.evidence if e.chunk.text.startswith("Non-negotiables are established"))
@@ -26,12 +26,10 @@ def test_a_short_tail_brings_the_chunk_before_it_in_its_section(assistant) -> No
                    for r in result.evidence[:assistant.settings.top_k]) for e in added)
     assert len(set(texts)) == len(texts)  # no chunk twice
 
-    assistant.settings.tail_words = 0
-    try:  # switched off: the answer-bearing chunk is not among the passages (26th in the ranking)
-        plain = assistant.retriever.retrieve(QUESTION, staff(assistant.settings))
-        assert not any(ANSWER_LINE in e.chunk.text for e in plain.evidence)
-    finally:
-        assistant.settings.tail_words = type(assistant.settings)().tail_words
+    monkeypatch.setattr(assistant.settings, "tail_words", 0)
+    # switched off: the answer-bearing chunk is not among the passages (26th in the ranking)
+    plain = assistant.retriever.retrieve(QUESTION, staff(assistant.settings))
+    assert not any(ANSWER_LINE in e.chunk.text for e in plain.evidence)
 
 
 def test_the_send_non_negotiable_is_answered_from_its_line(assistant) -> None:
