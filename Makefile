@@ -44,7 +44,7 @@ browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 test: install-dev browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -X faulthandler -m pytest
 
 mpnet: install
 	$(BIN)/ethos models mpnet

@@ -7,12 +7,17 @@ Documents are read through `ingest.documents.DocumentRepository`, filtered by th
 `assistant.access.readable` rule. A watcher thread polls the store's change counter every
 `refresh_s` and reloads when another process (`ethos ingest`, `ethos remove`, another
 server over the same Chroma) wrote, so this process never serves — or writes — a stale view.
+The watcher is stopped and joined by `close()`, and at interpreter exit for any knowledge base
+still open: a watcher left polling while Python finalises crashes the process (SIGSEGV) after
+its work is done.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
+import weakref
 from pathlib import Path
 
 from llama_index.core import VectorStoreIndex
@@ -29,6 +34,7 @@ from ingest.pipeline import IngestReport, Ingestor
 from ingest.settings import Settings
 
 log = logging.getLogger(__name__)
+_open: "weakref.WeakSet[KnowledgeBase]" = weakref.WeakSet()  # knowledge bases whose watcher may run
 
 class DocumentInfo(BaseModel):
     """What a reader may know about a document; also the API's response model."""
@@ -59,8 +65,11 @@ class KnowledgeBase:
         self._version, self._own = self.docs.version(), self.docs.own_writes
         self.reload()
         self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
         if settings.refresh_s > 0:
-            threading.Thread(target=self._watch, name="ethos-store-watcher", daemon=True).start()
+            self._watcher = threading.Thread(target=self._watch, name="ethos-store-watcher", daemon=True)
+            self._watcher.start()
+            _open.add(self)
 
     # -- lifecycle ------------------------------------------------------------------
     def reload(self, keyword: KeywordIndex | None = None) -> None:
@@ -116,9 +125,19 @@ class KnowledgeBase:
                     log.warning("the store answers again")
                 failing = False
 
-    def close(self) -> None:
-        """Stop the watcher thread."""
+    def close(self, timeout_s: float = 30.0) -> None:
+        """Stop the watcher thread and wait for it (a poll in progress finishes first)."""
         self._stop.set()
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None and watcher is not threading.current_thread():
+            watcher.join(timeout_s)
+        _open.discard(self)
+
+    def __enter__(self) -> "KnowledgeBase":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def ingest(self, path: Path, corpus: str | None = None) -> IngestReport:
         with self._write_lock:
@@ -201,3 +220,10 @@ class KnowledgeBase:
 
     def manifest(self) -> Manifest:
         return load_manifest(self.settings.corpus_dir, self.settings.corpus_name)
+
+
+@atexit.register
+def _close_open() -> None:
+    """Join every watcher still polling before Python finalises (see the module docstring)."""
+    for kb in list(_open):
+        kb.close()

@@ -90,7 +90,8 @@ def assistant(demo_settings: Settings, demo_corpus_with_private: Path):
     failed = [f for f in report.files if f.status == "failed"]
     assert not failed, failed
     assert report.count("ingested") == 6
-    return Assistant(demo_settings, kb=kb)
+    yield Assistant(demo_settings, kb=kb)
+    kb.close()
 
 
 @pytest.fixture(scope="session")

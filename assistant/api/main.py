@@ -53,10 +53,13 @@ def bound_malloc_arenas(arenas: int = 2) -> None:
 def create_app(settings: Settings, assistant: Assistant | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if getattr(app.state, "assistant", None) is None:
+        owned = getattr(app.state, "assistant", None) is None  # a caller's assistant is the caller's to close
+        if owned:
             log.info("loading the assistant (embedder and index) from %s", settings.data_dir)
             app.state.assistant = await run_in_threadpool(Assistant, settings)
         yield
+        if owned:
+            await run_in_threadpool(app.state.assistant.kb.close)
 
     bound_malloc_arenas()
     app = FastAPI(
