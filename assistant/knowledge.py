@@ -18,6 +18,7 @@ import atexit
 import logging
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 
 from llama_index.core import VectorStoreIndex
@@ -62,8 +63,11 @@ class KnowledgeBase:
         self.keyword: KeywordIndex | None = None
         self.docs = self.ingestor.documents
         self.docs.cache = True  # records cached until the change counter moves (see refresh)
+        self._removed: dict[str, str] = {}  # what the last refresh saw another process remove
         self._version, self._own = self.docs.version(), self.docs.own_writes
         self.reload()
+        # called, outside the write lock, with {doc_id: source_path} of documents another process removed
+        self.on_foreign_removal: list[Callable[[dict[str, str]], None]] = []
         self._stop = threading.Event()
         self._watcher: threading.Thread | None = None
         if settings.refresh_s > 0:
@@ -76,6 +80,7 @@ class KnowledgeBase:
         """Pick up what an ingest changed: the keyword index (`keyword` if this process just
         wrote it; otherwise synced with Chroma by diff, see ingest/keyword_store.py)."""
         self.keyword = keyword if keyword is not None else self.ingestor.refresh_keyword_index()
+        self._sources = self.docs.sources()  # what `refresh` compares with to see what another process removed
 
     def refresh(self) -> bool:
         """Reload if another process wrote since the last look (a count of the change log: cheap).
@@ -98,11 +103,20 @@ class KnowledgeBase:
                 self.docs.cache = True
                 self._own = self.docs.own_writes  # a new repository counts its own writes from 0
                 self.vector_index = self._vector_index()
+            before = self._sources
             self.docs.sync()
             self.reload()
+            self._removed = {d: src for d, src in before.items() if d not in self._sources}
             return True
         finally:
             self._write_lock.release()
+
+    def _after_foreign_write(self) -> None:
+        """Tell `on_foreign_removal` what another process removed (an upload's file lives only here)."""
+        removed, self._removed = self._removed, {}
+        if removed:
+            for hook in self.on_foreign_removal:
+                hook(removed)
 
     def _vector_index(self) -> VectorStoreIndex:
         """Dense search over this process's current Chroma client (queries retried after a reopen)."""
@@ -115,7 +129,8 @@ class KnowledgeBase:
         failing = False
         while not self._stop.wait(self.settings.refresh_s):
             try:
-                self.refresh()
+                if self.refresh():
+                    self._after_foreign_write()  # outside the write lock: a hook may wait for an upload
             except Exception:  # noqa: BLE001 - a failed poll is retried next tick
                 if not failing:
                     log.exception("could not check the store for changes; retrying every %ss", self.settings.refresh_s)

@@ -41,7 +41,12 @@ class AskOptions(TypedDict, total=False):
 class Assistant:
     def __init__(self, settings: Settings, kb: KnowledgeBase | None = None, llm: Any = None) -> None:
         self.settings = settings
-        self.kb = kb or KnowledgeBase(settings)
+        if kb is None:  # its own knowledge base: files uploaded here go when another server removes them
+            from assistant.uploads import forget_removed_uploads
+
+            kb = KnowledgeBase(settings)
+            kb.on_foreign_removal.append(lambda removed: forget_removed_uploads(settings, kb.docs, removed))
+        self.kb = kb
         self.retriever = Retriever(self.kb, settings)
         if llm is None and (settings.llm_base_url or settings.llm_gguf_path):
             from assistant.llm import build_llm

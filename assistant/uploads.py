@@ -106,6 +106,16 @@ def forget_upload(settings: Settings, documents: DocumentRepository, doc_id: str
         return _forget(root, doc_id, source_path)
 
 
+def forget_removed_uploads(settings: Settings, documents: DocumentRepository, removed: dict[str, str]) -> list[Path]:
+    """Another server (over the same Chroma) removed documents: delete the files and manifest entries
+    of those that were uploaded here, which that server cannot reach. Each is checked again under the
+    uploads lock, so one re-uploaded meanwhile stays; a document uploaded elsewhere (its recorded
+    source not this folder's file) leaves this folder alone."""
+    gone = [forget_upload(settings, documents, doc_id, source) for doc_id, source in removed.items()
+            if doc_id.startswith(f"{UPLOADS}/")]
+    return [path for path in gone if path is not None]
+
+
 def _forget(root: Path, doc_id: str, source_path: str) -> Path | None:
     """Delete the file of uploaded document `doc_id` and its manifest entry (uploads lock held).
 

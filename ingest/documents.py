@@ -151,6 +151,13 @@ class DocumentRepository:
     def exists(self, doc_id: str) -> bool:
         return self.get(doc_id) is not None
 
+    def sources(self) -> dict[str, str]:
+        """Every stored document's id and recorded source path, read from the records' metadata
+        alone (no chunk spans), so a writer can take it after every write at no real cost."""
+        if self.cache and self._records is not None:
+            return {d: r.source_path for d, r in self._records.items()}
+        return {m["doc_id"]: str(m.get("source_path", "")) for m, _ in self._scan({"kind": DOC}, documents=False)}
+
     def source_path(self, doc_id: str) -> str:
         doc = self.get(doc_id)
         return doc.source_path if doc is not None else ""

@@ -3,7 +3,8 @@
 Each server has its own data dir (its uploads folder and its derived keyword index); the
 chunks, the documents (pages, metadata) and the change counter live in the Chroma server, so
 nothing on disk is shared. An upload through one server is listed, viewable and answerable
-through the other within seconds, and a deletion through the other disappears from the first.
+through the other within seconds, and a deletion through the other disappears from the first,
+its uploaded file included.
 """
 
 from __future__ import annotations
@@ -106,7 +107,11 @@ def test_two_servers_over_one_chroma_see_each_others_uploads_and_deletions(tmp_p
         assert not _cites(a, "Who may drive the minibus?", doc_id)
         print(f"deletion on B gone from A after {gone:.1f} s")
 
-        # A's own folder still holds the file B could not reach: A's next upload must not bring it back.
+        # B cannot reach A's uploads folder: A deletes the file and its manifest entry once it sees the deletion
+        stored = a_dir / "uploads" / "minibus.md"
+        _within(lambda: not stored.exists())
+        assert "minibus.md" not in (a_dir / "uploads" / "sources.toml").read_text()
+        # and A's next upload does not bring the document back
         more = a.post("/api/documents", files=[("files", ("trips.md", b"# Trips\n\nDay trips need a risk "
                                                            b"assessment signed by the head.\n", "text/markdown"))])
         assert more.status_code == 200, more.text
