@@ -106,13 +106,15 @@ class KnowledgeBase:
             before = self._sources
             self.docs.sync()
             self.reload()
-            self._removed = {d: src for d, src in before.items() if d not in self._sources}
+            gone = {d: src for d, src in before.items() if d not in self._sources}
+            deleted = self.docs.deleted(set(gone))  # a logged delete, not a store that lost its records
+            self._removed = {d: src for d, src in gone.items() if d in deleted}
             return True
         finally:
             self._write_lock.release()
 
     def _after_foreign_write(self) -> None:
-        """Tell `on_foreign_removal` what another process removed (an upload's file lives only here)."""
+        """Tell `on_foreign_removal` what another process deleted (an upload's file lives only here)."""
         removed, self._removed = self._removed, {}
         if removed:
             for hook in self.on_foreign_removal:

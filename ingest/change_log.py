@@ -47,6 +47,13 @@ class ChangeLog:
                          metadatas=[{"op": op, "doc_ids": json.dumps(doc_ids[:50]), "count": len(doc_ids),
                                      "writer": self.writer_id, "at": time.time()}])
 
+    def deleted(self, doc_ids: set[str]) -> set[str]:
+        """Which of `doc_ids` a logged write deleted (records kept since the last prune; a record
+        names at most 50 ids). A document missing for any other reason (a store reset) is not among them."""
+        got = self.changes.get(where={"op": "delete"}, include=["metadatas"])
+        logged = {d for meta in got["metadatas"] for d in json.loads(meta.get("doc_ids") or "[]")}
+        return doc_ids & logged
+
     def prune(self, keep: int) -> int:
         """Keep the newest `keep` records once the log holds twice that; returns how many went.
 

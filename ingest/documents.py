@@ -253,6 +253,10 @@ class DocumentRepository:
         self.own_writes += 1
         self._records = None
 
+    def deleted(self, doc_ids: set[str]) -> set[str]:
+        """See `ChangeLog.deleted`: which of `doc_ids` were removed by a logged delete."""
+        return self.log.deleted(doc_ids) if doc_ids else set()
+
     def prune_changes(self, keep: int) -> int:
         """See `ChangeLog.prune` (call under the write lock)."""
         return self.log.prune(keep)

@@ -89,3 +89,34 @@ def test_a_pruner_killed_half_way_never_runs_the_counter_ahead(settings, monkeyp
     assert nxt.documents.version() == before + 1 + 1  # the bookkeeping record, then the write
     assert changes.get(ids=[PRUNED], include=["metadatas"])["metadatas"][0]["pending"] == "[]"
     assert changes.count() <= 2 * KEEP + 2
+
+
+
+def test_the_log_tells_a_deleted_document_from_one_that_is_merely_missing(settings):
+    ing = Ingestor(settings)
+    put(ing, "uploads/a.md")
+    put(ing, "demo/b.md")
+    ing.writer.delete(["uploads/a.md"])
+    repo = ing.documents
+    assert repo.deleted({"uploads/a.md", "demo/b.md", "uploads/never.md"}) == {"uploads/a.md"}
+    assert repo.deleted(set()) == set()
+
+
+def test_a_server_hears_of_a_foreign_delete_but_not_of_records_merely_gone(settings):
+    writer = Ingestor(settings)  # another process
+    for doc_id in ("uploads/a.md", "uploads/b.md"):
+        put(writer, doc_id)
+    server = KnowledgeBase(settings)
+    heard: list[dict[str, str]] = []
+    server.on_foreign_removal.append(heard.append)
+    try:
+        writer.writer.delete(["uploads/a.md"])
+        writer.documents.delete("uploads/b.md")  # records lost without a logged delete (a store reset)
+        assert server.refresh() is True
+        server._after_foreign_write()
+        assert heard == [{"uploads/a.md": "uploads/a.md"}]  # b's file must stay: nobody asked to delete it
+        assert server.refresh() is False
+        server._after_foreign_write()
+        assert len(heard) == 1  # told once
+    finally:
+        server.close()
