@@ -26,6 +26,10 @@ STOPWORDS = frozenset(
     about any all also each more most other over own same very just up down out off again further once here
     tell say says said one ones thing things like look looks lot get got going go""".split()
 )
+#: the spoken forms of stopwords ("I'm", "we're", "doesn't", "should've"): a question written the way
+#: people speak must not make "I'm" a thing it asks about, absent from every document
+CONTRACTION = re.compile(r"(?:n't|'(?:m|re|ve|ll|d))$")
+_NEGATIVE = {"can't": "can", "won't": "will", "shan't": "shall"}
 
 
 @dataclass
@@ -46,11 +50,13 @@ def terms(text: str) -> set[str]:
 
     A compound also counts by its parts ("go-live" holds "live", "non-negotiable" holds
     "negotiable"), and a possessive by its noun ("Luton's" is "Luton"), so the same word in
-    another spelling still overlaps.
+    another spelling still overlaps. A contraction counts as the word it shortens ("doesn't" is
+    "does", a stopword).
     """
     words: list[str] = []
     for w in WORD.findall(_fold(text.lower().replace("’", "'"))):
         w = w.removesuffix("'s")
+        w = _NEGATIVE.get(w) or CONTRACTION.sub("", w)
         words.append(w)
         if "-" in w or "'" in w:
             words += re.split(r"[-']", w)
