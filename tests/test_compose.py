@@ -91,3 +91,15 @@ def test_a_compound_word_is_one_thing_asked_about() -> None:
     compound = focus[1]
     assert compound.found_in("Non-negotiables are established.", terms("Non-negotiables are established."))
     assert not compound.found_in("non-disadvantaged learners", terms("non-disadvantaged learners"))
+
+
+def test_in_charge_of_is_asked_as_who_leads_or_is_responsible() -> None:
+    from assistant.scoring import focus_of
+    from assistant.vocabulary import default_vocabulary
+
+    # "charge" on its own was a focus term no policy holds: "who's in charge of SEND?" was refused for it
+    focus = focus_of("Who's in charge of SEND?", default_vocabulary(), lambda stem: 1, 100)
+    role = next(f for f in focus if f.group is not None and "leads" in f.group.variants)
+    assert not any(f.group is None and "charg" in f.stems for f in focus)
+    for line in ("Mrs Okafor leads the plan.", "The SENDCo is responsible for the register."):
+        assert role.found_in(line, terms(line))
