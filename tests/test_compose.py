@@ -103,3 +103,10 @@ def test_in_charge_of_is_asked_as_who_leads_or_is_responsible() -> None:
     assert not any(f.group is None and "charg" in f.stems for f in focus)
     for line in ("Mrs Okafor leads the plan.", "The SENDCo is responsible for the register."):
         assert role.found_in(line, terms(line))
+
+
+def test_money_is_asked_for_as_funding() -> None:
+    from assistant.vocabulary import default_vocabulary
+
+    # "How much catch-up money did we get?" was refused: the plan says "funding" and "funds", never "money"
+    assert "funding" in default_vocabulary().expansion("How much catch-up money did we get?").lower()
