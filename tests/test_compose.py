@@ -110,3 +110,12 @@ def test_money_is_asked_for_as_funding() -> None:
 
     # "How much catch-up money did we get?" was refused: the plan says "funding" and "funds", never "money"
     assert "funding" in default_vocabulary().expansion("How much catch-up money did we get?").lower()
+
+
+def test_a_worry_is_asked_for_as_a_concern_and_new_staff_as_induction() -> None:
+    from assistant.vocabulary import default_vocabulary
+
+    vocabulary = default_vocabulary()
+    # policies say "concern" and "induction"; staff say "worried" and "new staff"
+    assert "concern" in vocabulary.expansion("Who do I go to if my worry is about another teacher?").lower()
+    assert "induction" in vocabulary.expansion("What safeguarding training do new staff get?").lower()
