@@ -4,7 +4,10 @@ Pure functions of domain objects, so they can be tested without a browser. Every
 piece of document or user text goes through `esc` — uploaded documents are not
 trusted. Answer HTML is written as ONE line wrapped in a `<div>`: the chat widget
 runs Markdown over messages, and CommonMark leaves a block-level HTML element alone
-up to the first blank line, so document text is never reinterpreted as Markdown.
+up to the first blank line, so document text is never reinterpreted as Markdown. The one
+Markdown the composer writes (`**marked line**`, `*Title (Section):*`) is turned into `<strong>`
+and `<em>` here, after escaping (`emphasis`); a document's own `**…**` inside a quoted line shows
+bold too, never as markup of any other kind.
 
 The chat widget's sanitiser drops `data-*` attributes but keeps classes, so a
 source button carries its address as a class: `ethos-ref-<token>`, where the token
@@ -26,6 +29,10 @@ from assistant.models import Answer, Citation
 from ingest.models import Page
 
 MARKER = re.compile(r"\[(\d+)\]")
+# The composer's own emphasis, the only Markdown an answer's text carries: a marked answer line
+# (`**…**`) and the label that says where a passage comes from (`*Title (Section):*` opening a line)
+_STRONG = re.compile(r"\*\*(?=[^*\s])([^*\n]*?[^*\s])\*\*")
+_LABEL = re.compile(r"^\*(?=\S)([^*\n]+?:)\*", re.M)
 _MARKER_GROUP = re.compile(r"[ \t]*\[\s*\d+(?:\s*[,;]\s*\d+)*\s*\]")
 _BULLET = re.compile(r"^\s*(?:[-*•▪●◦]|\d+[.)])\s+")
 QUOTE_PREVIEW_CHARS = 240
@@ -76,7 +83,7 @@ def _preview(quote: str) -> str:
 def streaming_html(text: str) -> str:
     """The answer while it is still arriving, laid out as the finished one will be (paragraphs and
     lists, markers as plain [n]), so nothing reflows when it completes; and a cursor."""
-    body = _blocks(esc(_lines(text)).replace("[", '<span class="ethos-cite-pending">[').replace("]", "]</span>"))
+    body = _blocks(emphasis(esc(_lines(text))).replace("[", '<span class="ethos-cite-pending">[').replace("]", "]</span>"))
     return (f'<div class="ethos-answer ethos-streaming" aria-busy="true"><div class="ethos-answer-text">{body}'
             f'<span class="ethos-cursor" aria-hidden="true">▍</span></div></div>')
 
@@ -142,7 +149,7 @@ def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citatio
         out.append(_flag(text, start, end))
         pos = end
     out.append(esc(text[pos:]))
-    escaped = "".join(out)
+    escaped = emphasis("".join(out))
 
     def marker(m: re.Match) -> str:
         n = int(m.group(1))
@@ -157,6 +164,12 @@ def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citatio
     opening = '<span class="ethos-unsupported" title="Not supported by the cited passages">'
     escaped = escaped.replace("\x00W", opening + "⚠ ").replace("\x00U", opening).replace("\x00u", "</span>")
     return _blocks(escaped)
+
+
+def emphasis(escaped: str) -> str:
+    """The composer's marks as HTML, in text already escaped (so nothing else becomes markup): the
+    chat widget leaves our HTML block alone, and raw asterisks were what the reader saw."""
+    return _LABEL.sub(r"<em>\1</em>", _STRONG.sub(r"<strong>\1</strong>", escaped))
 
 
 def _flag(text: str, start: int, end: int) -> str:
