@@ -184,8 +184,8 @@ def to_csv(rows: list[ReviewRow]) -> str:
 # -- chat -----------------------------------------------------------------------------------------
 
 _REVIEW_Q = re.compile(r"\b(?:overdue|due)\s+(?:for\s+)?(?:a\s+)?review|\bnext\s+review|\breview\s+(?:dates?|cycles?|register)"
-                       r"|\b(?:next|last)\s+(?:reviewed|ratified|approved)|\breviewed\s+(?:next|by\s+whom)"
-                       r"|\bwhen\s+(?:is|was|will)\b[^?]{0,60}\b(?:reviewed|ratified|approved|review)\b"
+                       r"|\b(?:next|last)\s+(?:reviewed|ratified|approved|updated|revised)|\breviewed\s+(?:next|by\s+whom)"
+                       r"|\bwhen\s+(?:is|was|will)\b[^?]{0,60}\b(?:reviewed|ratified|approved|review|updated|revised)\b"
                        r"|\bwho\s+reviews\b|\bpolic(?:y|ies)\b[^?]{0,30}\boverdue\b", re.I)
 
 
@@ -194,7 +194,7 @@ def is_review_question(question: str) -> bool:
 
 
 _FRAME = {"polici", "polic", "review", "overdu", "due", "next", "last", "when", "whom", "document", "reviewed", "ratifi",
-          "approv", "cycl", "date", "regist", "need", "whi", "which", "soon", "come", "upcom", "within", "day", "month",
+          "approv", "updat", "revis", "cycl", "date", "regist", "need", "whi", "which", "soon", "come", "upcom", "within", "day", "month",
           "year", "list", "show", "tell", "ours", "school", "trust"}
 
 

@@ -109,6 +109,10 @@ def test_review_questions_are_recognised():
     assert is_review_question("Which policies are overdue for review?")
     assert is_review_question("When is the safeguarding policy next reviewed and by whom?")
     assert not is_review_question("How do I report a safeguarding concern?")
+    # governors say "updated" as often as "reviewed"
+    assert is_review_question("When was the safeguarding policy last updated?")
+    assert is_review_question("When is the SEND policy being revised?")
+    assert not is_review_question("How are staff updated on online safety?")
 
 
 # -- the register over an ingested corpus -------------------------------------------------------
@@ -215,6 +219,12 @@ def test_chat_says_when_and_by_whom(reviews_assistant):
     from assistant.reviews import answer_reviews
 
     assert answer_reviews("When is the dragons policy next reviewed?", reviews_assistant.kb, STAFF) is None
+
+
+def test_chat_answers_last_updated_from_the_register(reviews_assistant):
+    answer = reviews_assistant.ask("When was the safeguarding policy last updated?", STAFF)
+    assert "Child Protection and Safeguarding Policy" in answer.answer and "Behaviour" not in answer.answer
+    assert "last reviewed October 2019" in answer.answer  # the cover's DATE line, not a passage about updates
 
 
 def test_reviews_tab(reviews_assistant):
