@@ -63,7 +63,6 @@ class KnowledgeBase:
         self.keyword: KeywordIndex | None = None
         self.docs = self.ingestor.documents
         self.docs.cache = True  # records cached until the change counter moves (see refresh)
-        self._removed: dict[str, str] = {}  # what the last refresh saw another process remove
         self._version, self._own = self.docs.version(), self.docs.own_writes
         self.reload()
         # called, outside the write lock, with {doc_id: source_path} of documents another process removed
@@ -89,14 +88,31 @@ class KnowledgeBase:
         foreign write costs anything; embedded Chroma keeps its vector index in memory per
         process, so after a foreign write the client is reopened to see the new chunks.
         """
+        return self._reload_foreign() is not None
+
+    def poll(self) -> bool:
+        """One watcher tick: `refresh`, then hand what another process deleted to `on_foreign_removal`,
+        outside the write lock (a hook may wait for an upload, which holds the uploads lock and then
+        the write lock). Returns True if it reloaded."""
+        removed = self._reload_foreign()
+        if removed is None:
+            return False
+        if removed:
+            for hook in self.on_foreign_removal:
+                hook(removed)
+        return True
+
+    def _reload_foreign(self) -> dict[str, str] | None:
+        """None if nothing to reload; else reload and return {doc_id: source_path} of the documents
+        another process deleted since (a logged delete, not a store that lost its records)."""
         if not self._write_lock.acquire(blocking=False):
-            return False  # this process is writing; it reloads when done and the next poll sees the rest
+            return None  # this process is writing; it reloads when done and the next poll sees the rest
         try:
             version, own = self.docs.version(), self.docs.own_writes
             foreign = (version - self._version) - (own - self._own)
             self._version, self._own = version, own
             if foreign <= 0:
-                return False
+                return None
             if not self.settings.chroma_host:
                 self.ingestor.reopen_chroma()
                 self.docs = self.ingestor.documents
@@ -107,18 +123,10 @@ class KnowledgeBase:
             self.docs.sync()
             self.reload()
             gone = {d: src for d, src in before.items() if d not in self._sources}
-            deleted = self.docs.deleted(set(gone))  # a logged delete, not a store that lost its records
-            self._removed = {d: src for d, src in gone.items() if d in deleted}
-            return True
+            deleted = self.docs.deleted(set(gone))
+            return {d: src for d, src in gone.items() if d in deleted}
         finally:
             self._write_lock.release()
-
-    def _after_foreign_write(self) -> None:
-        """Tell `on_foreign_removal` what another process deleted (an upload's file lives only here)."""
-        removed, self._removed = self._removed, {}
-        if removed:
-            for hook in self.on_foreign_removal:
-                hook(removed)
 
     def _vector_index(self) -> VectorStoreIndex:
         """Dense search over this process's current Chroma client (queries retried after a reopen)."""
@@ -131,8 +139,7 @@ class KnowledgeBase:
         failing = False
         while not self._stop.wait(self.settings.refresh_s):
             try:
-                if self.refresh():
-                    self._after_foreign_write()  # outside the write lock: a hook may wait for an upload
+                self.poll()
             except Exception:  # noqa: BLE001 - a failed poll is retried next tick
                 if not failing:
                     log.exception("could not check the store for changes; retrying every %ss", self.settings.refresh_s)
@@ -149,12 +156,6 @@ class KnowledgeBase:
         if watcher is not None and watcher is not threading.current_thread():
             watcher.join(timeout_s)
         _open.discard(self)
-
-    def __enter__(self) -> "KnowledgeBase":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     def ingest(self, path: Path, corpus: str | None = None) -> IngestReport:
         with self._write_lock:

@@ -15,13 +15,13 @@ def test_an_outage_is_logged_once_and_its_end_once(caplog) -> None:
     down.set()
     polls: list[float] = []
 
-    def refresh() -> bool:
+    def poll() -> bool:
         polls.append(time.monotonic())
         if down.is_set():
             raise ConnectionError("Chroma is restarting")
         return False
 
-    watcher = SimpleNamespace(_stop=threading.Event(), settings=SimpleNamespace(refresh_s=0.01), refresh=refresh)
+    watcher = SimpleNamespace(_stop=threading.Event(), settings=SimpleNamespace(refresh_s=0.01), poll=poll)
     with caplog.at_level(logging.WARNING, logger="assistant.knowledge"):
         thread = threading.Thread(target=KnowledgeBase._watch, args=(watcher,), daemon=True)
         thread.start()
