@@ -126,17 +126,6 @@ def test_thumbs_down_with_comment_is_stored_in_sqlite(page, demo_settings: Setti
 
 
 @pytest.mark.browser
-def test_marked_lines_and_passage_labels_show_as_emphasis_not_asterisks(page) -> None:
-    # the composer marks the answering line **…** and labels each of two passages *Title (Section):*;
-    # the answer is an HTML block the widget does not run Markdown over, so users read raw asterisks
-    answer = ask(page, "What's our SEND non-negotiable?")
-    text = answer.locator(".ethos-answer-text")
-    assert "*" not in text.inner_text()
-    assert "Inclusive approaches are valued" in " ".join(text.locator("strong").all_inner_texts())
-    assert any(label.endswith("):") for label in text.locator("em").all_inner_texts())
-
-
-@pytest.mark.browser
 def test_admin_uploads_a_pdf_then_gets_it_cited_and_removes_it(page, assistant, tmp_path: Path) -> None:
     pdf = _orchard_pdf(tmp_path / "orchard-programme.pdf")
     assert "Orchard" not in library_text(page)

@@ -308,3 +308,14 @@ def test_numbered_list_items_show_their_number_without_a_bullet() -> None:
     assert _blocks("Aims:\n- 1. Curriculum\n- 2. Teaching") == (
         '<p>Aims:</p><ul class="ethos-numbered"><li>1. Curriculum</li><li>2. Teaching</li></ul>')
     assert _blocks("- values\n- vision") == "<ul><li>values</li><li>vision</li></ul>"  # plain bullets stay
+
+
+@pytest.mark.browser
+def test_marked_lines_and_passage_labels_show_as_emphasis_not_asterisks(page) -> None:
+    # the composer marks the answering line **…** and labels each of two passages *Title (Section):*;
+    # the answer is an HTML block the widget does not run Markdown over, so users read raw asterisks
+    answer = ask(page, "What's our SEND non-negotiable?")
+    text = answer.locator(".ethos-answer-text")
+    assert "*" not in text.inner_text()
+    assert "Inclusive approaches are valued" in " ".join(text.locator("strong").all_inner_texts())
+    assert any(label.endswith("):") for label in text.locator("em").all_inner_texts())
