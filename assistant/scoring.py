@@ -38,6 +38,7 @@ class AnswerParams:
     overlap_weight: float = 0.3  # unit score: + w · IDF-weighted focus-term overlap
     section_weight: float = 0.1  # + w · overlap with the passage's title and section
     context_weight: float = 0.0  # + w · overlap of the unit with its neighbours (an answer spanning two lines)
+    unit_context_mix: float = 0.0  # a unit's vector: this share read under its title and heading, the rest alone
     type_bonus: float = 0.15  # a unit holding the asked-for time / sum / grade
     quote_bonus: float = 0.3  # the question quotes the unit or its section
     rank_weight: float = 0.2  # passage score: + w · (1 - rank / n), the retrieval order
@@ -193,7 +194,7 @@ def score(question: str, evidence: list[Evidence], query_vector: np.ndarray, foc
     wanted = expected_type(question)
     if not units:
         return Scored([], [0.0] * len(evidence), focus, wanted)
-    vectors = unit_vectors(evidence, units, encode)
+    vectors = unit_vectors(evidence, units, encode, params.unit_context_mix)
     cosines = (vectors @ np.asarray(query_vector, dtype=np.float32)).tolist()
     quoted = [q.lower() for q in QUOTED.findall(question)]
     typed: list[Unit] = []

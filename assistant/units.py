@@ -15,7 +15,7 @@ import numpy as np
 import Stemmer
 
 from assistant.models import Citation, Evidence
-from ingest.units import BULLET, segment
+from ingest.units import BULLET, in_context, segment
 
 _stemmer = Stemmer.Stemmer("english")
 WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
@@ -96,11 +96,29 @@ def split_units(evidence: list[Evidence], blocks: BlockSpans | None = None) -> l
     return units
 
 
-def unit_vectors(evidence: list[Evidence], units: list[Unit], encode: Callable[[list[str]], np.ndarray]) -> np.ndarray:
-    """Unit-normalised vectors of `units`: the ones stored at ingest, encoding only what has none."""
+def unit_vectors(evidence: list[Evidence], units: list[Unit], encode: Callable[[list[str]], np.ndarray],
+                 context_mix: float = 0.0) -> np.ndarray:
+    """Unit-normalised vectors of `units`: the stored vector alone mixed with the stored vector of
+    the unit read in context (`ingest.units.in_context`), `context_mix` being the latter's share.
+
+    Only what has no stored vector is encoded here (a generated answer's sources, chunks written
+    before in-context vectors existed), so the composer never embeds evidence at question time.
+    """
+    plain = _vectors(evidence, units, encode, lambda c: c.unit_vectors, lambda ev, u: u.text)
+    if context_mix <= 0.0 or not len(plain):
+        return plain
+    framed = _vectors(evidence, units, encode, lambda c: c.unit_context_vectors,
+                      lambda ev, u: in_context(ev.chunk.title, ev.chunk.section_path, u.text))
+    mixed = (1.0 - context_mix) * plain + context_mix * framed
+    return (mixed / np.maximum(np.linalg.norm(mixed, axis=1, keepdims=True), 1e-6)).astype(np.float32)
+
+
+def _vectors(evidence: list[Evidence], units: list[Unit], encode: Callable[[list[str]], np.ndarray],
+             stored_of: Callable, text_of: Callable) -> np.ndarray:
+    """One vector per unit: the chunk's stored row when it has one for every unit, else encoded."""
     stored: dict[int, np.ndarray] = {}
     for i, ev in enumerate(evidence):
-        v = ev.chunk.unit_vectors
+        v = stored_of(ev.chunk)
         if v is not None and len(v) == len(ev.chunk.units) and ev.chunk.units:
             stored[i] = v
     out: list[np.ndarray | None] = []
@@ -115,7 +133,7 @@ def unit_vectors(evidence: list[Evidence], units: list[Unit], encode: Callable[[
             out.append(None)
             missing.append(j)
     if missing:
-        encoded = np.asarray(encode([units[j].text for j in missing]), dtype=np.float32)
+        encoded = np.asarray(encode([text_of(evidence[units[j].evidence], units[j]) for j in missing]), dtype=np.float32)
         for j, vec in zip(missing, encoded):
             out[j] = vec
     if not out:

@@ -84,7 +84,12 @@ def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
     from ingest.parse_worker import ParseWorker
     from ingest.pipeline import Ingestor
     from ingest.settings import Settings
+    from ingest.models import SECTION_SEP
     from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors
+    try:
+        from ingest.units import CONTEXT_VECTORS_KEY, in_context
+    except ImportError:  # a tree from before units were also embedded in context
+        CONTEXT_VECTORS_KEY, in_context = None, None
 
     settings = Settings()
     embedder = get_embedder(settings)
@@ -99,11 +104,13 @@ def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
     if mode == "in line":
         ingest.pipeline.prefetch = InLine
 
-    def bare(chunk_texts: list[str], unit_texts: list[str]) -> tuple[float, float]:
+    def bare(chunk_texts: list[str], unit_texts: list[str], framed: list[str] = ()) -> tuple[float, float]:
         t, cpu = time.perf_counter(), cpu_seconds()
         embedder._model.encode(chunk_texts, batch_size=embedder.embed_batch_size,  # noqa: SLF001
                                normalize_embeddings=True, show_progress_bar=False)
-        encode(embedder, unit_texts)  # as the unit embedder does it
+        encode(embedder, unit_texts)  # as the unit embedder does it: units alone, then in context
+        if framed:
+            encode(embedder, list(framed))
         return time.perf_counter() - t, cpu_seconds() - cpu
 
     bares = [bare(*json.loads(texts_file.read_text()))] if texts_file.exists() else []
@@ -117,17 +124,20 @@ def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
         chunks = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
         pipeline_s, pipeline_cpu = time.perf_counter() - t, cpu_seconds() - cpu
         got = ing.collection.get(include=["documents", "metadatas", "embeddings"])
-        chunk_texts, unit_texts, unit_vectors = [], [], []
+        chunk_texts, unit_texts, framed, unit_vectors = [], [], [], []
         for text, m in zip(got["documents"], got["metadatas"]):
             chunk_texts.append(f"{m['context']}\n{text}")
-            unit_texts.extend(text[u.start - int(m["start"]): u.end - int(m["start"])]
-                              for u in decode_spans(m.get(UNITS_KEY)))
+            own = [text[u.start - int(m["start"]): u.end - int(m["start"])] for u in decode_spans(m.get(UNITS_KEY))]
+            unit_texts.extend(own)
+            if CONTEXT_VECTORS_KEY and m.get(CONTEXT_VECTORS_KEY):
+                path = tuple(m["section"].split(SECTION_SEP)) if m.get("section") else ()
+                framed.extend(in_context(m.get("title", ""), path, u) for u in own)
             vec = decode_vectors(m.get(VECTORS_KEY))
             unit_vectors.append(vec if vec is not None else np.zeros((0, 384), np.float32))
-        bares.append(bare(chunk_texts, unit_texts))
+        bares.append(bare(chunk_texts, unit_texts, framed))
         bare_s, bare_cpu = (statistics.mean(b[k] for b in bares) for k in (0, 1))
         if not texts_file.exists():
-            texts_file.write_text(json.dumps([chunk_texts, unit_texts]))
+            texts_file.write_text(json.dumps([chunk_texts, unit_texts, framed]))
         load_after = os.getloadavg()
         t = time.perf_counter()
         again = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())

@@ -40,6 +40,7 @@ HEURISTIC_GRID = {  # the hand-shaped score (cosine + weighted overlaps + rank a
     "overlap_weight": [0.1, 0.2, 0.3, 0.45, 0.6, 0.8],
     "section_weight": [0.0, 0.1, 0.2, 0.3],
     "context_weight": [0.0, 0.1, 0.2, 0.35, 0.5],
+    "unit_context_mix": [0.0, 0.3, 0.5, 0.7],
     "rank_weight": [0.0, 0.05, 0.1, 0.2, 0.3, 0.45],
     "coverage_weight": [0.0, 0.1, 0.2, 0.35, 0.5],
     "second_margin": [0.0, 0.03, 0.06, 0.1, 0.15],

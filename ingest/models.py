@@ -82,9 +82,10 @@ class Chunk:
     doc_type: str
     audience: str
     source_path: str
-    # answer units (ingest.units.UnitSpan) and their unit vectors, stored at ingest
+    # answer units (ingest.units.UnitSpan) and their vectors, alone and in context, stored at ingest
     units: tuple = ()
     unit_vectors: Any = field(default=None, repr=False, compare=False)
+    unit_context_vectors: Any = field(default=None, repr=False, compare=False)
 
     @property
     def section(self) -> str:

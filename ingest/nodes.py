@@ -26,7 +26,8 @@ from llama_index.core.schema import (
 from ingest.chunking import chunk_document
 from ingest.models import SECTION_SEP, Block, Chunk, Document, DocumentMeta, Page
 from ingest.tracker import tracker_metadata
-from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors, encode_spans, encode_vectors, segment
+from ingest.units import (CONTEXT_VECTORS_KEY, UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors, encode_spans,
+                          encode_vectors, in_context, segment)
 
 #: Only this is embedded with the text ("title | section", cut to fit the model's window);
 #: everything else is for filtering and citing, and is never quoted.
@@ -112,35 +113,45 @@ class LengthSorted(TransformComponent):
 
 
 class UnitEmbedder(TransformComponent):
-    """llama-index transform: embeds every chunk's answer units and stores the vectors with it.
+    """llama-index transform: embeds every chunk's answer units, alone and in context, and stores the vectors with it.
 
     Runs after the chunk embedder, on the same model, so the composer compares a question with
     units in the space it was retrieved in, and never calls the embedder on evidence text.
+    Each unit is embedded twice: as it stands, and read under its title and heading
+    (`ingest.units.in_context`), in two calls so the plain vectors do not depend on the others.
     """
 
     encode: Any
 
     def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
-        texts, owners = [], []
+        texts, framed, owners = [], [], []
         for i, node in enumerate(nodes):
             m = node.metadata
             text = node.get_content(metadata_mode=MetadataMode.NONE)
+            path = tuple(m["section"].split(SECTION_SEP)) if m.get("section") else ()
             for u in decode_spans(m.get(UNITS_KEY)):
-                texts.append(text[u.start - int(m["start"]) : u.end - int(m["start"])])
+                unit = text[u.start - int(m["start"]) : u.end - int(m["start"])]
+                texts.append(unit)
+                framed.append(in_context(m.get("title", ""), path, unit))
                 owners.append(i)
         if not texts:
             return nodes
+        rows: dict[int, list[int]] = {}
+        for j, owner in enumerate(owners):
+            rows.setdefault(owner, []).append(j)
+        for key, batch in ((VECTORS_KEY, texts), (CONTEXT_VECTORS_KEY, framed)):
+            vectors = self._encode_sorted(batch)
+            for i, own in rows.items():
+                nodes[i].metadata[key] = encode_vectors(vectors[own])
+                _hide(nodes[i], key)
+        return nodes
+
+    def _encode_sorted(self, texts: list[str]) -> np.ndarray:
         order = sorted(range(len(texts)), key=lambda j: len(texts[j]))  # like lengths batch together
         encoded = np.asarray(self.encode([texts[j] for j in order]), dtype=np.float32)
         vectors = np.empty_like(encoded)
         vectors[order] = encoded
-        rows: dict[int, list[int]] = {}
-        for j, owner in enumerate(owners):
-            rows.setdefault(owner, []).append(j)
-        for i, own in rows.items():
-            nodes[i].metadata[VECTORS_KEY] = encode_vectors(vectors[own])
-            _hide(nodes[i], VECTORS_KEY)
-        return nodes
+        return vectors
 
 
 def _hide(node: BaseNode, key: str) -> None:
@@ -198,6 +209,7 @@ def node_to_chunk(node: BaseNode) -> Chunk:
         source_path=m.get("source_path", ""),
         units=decode_spans(m.get(UNITS_KEY)),
         unit_vectors=decode_vectors(m.get(VECTORS_KEY)),
+        unit_context_vectors=decode_vectors(m.get(CONTEXT_VECTORS_KEY)),
     )
 
 

@@ -34,7 +34,7 @@ from ingest.parse_worker import InLine, ParseWorker, prefetch, spare_core
 from ingest.nodes import LengthSorted, StructureChunker, UnitEmbedder, to_llama_document
 from ingest.settings import Settings
 
-CHUNKER_VERSION = "4"  # bump when chunking changes, so every file is re-chunked once
+CHUNKER_VERSION = "5"  # bump when chunking or unit embedding changes, so every file is re-chunked once
 
 
 @dataclass

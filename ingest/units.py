@@ -21,13 +21,26 @@ from dataclasses import dataclass
 import numpy as np
 import pysbd
 
-from ingest.models import Block
+from ingest.models import SECTION_SEP, Block
 
 _segmenter = pysbd.Segmenter(language="en", clean=False, char_span=True)
 BULLET = re.compile(r"^\s*(?:[-•*·▪◦●o]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s+")
 #: A table-of-contents line ("Sanctions ........ 4"): it names a section, it never answers.
 TOC_LINE = re.compile(r"(?:\.{3,}|…+|_{3,}|\s{4,})\s*\d{1,3}\s*$")
-UNITS_KEY, VECTORS_KEY = "units", "unit_vectors"  # chunk metadata keys, never embedded or shown
+#: chunk metadata keys, never embedded or shown: spans, each unit's vector, and its vector read in context
+UNITS_KEY, VECTORS_KEY, CONTEXT_VECTORS_KEY = "units", "unit_vectors", "unit_context_vectors"
+
+
+def in_context(title: str, section_path: Sequence[str], text: str) -> str:
+    """A unit as a reader meets it: under its document's title and its own heading.
+
+    A list item alone ("Clear roles and responsibilities communicated…") does not say which
+    plan or which phase it belongs to, yet staff ask by those ("when a school is being put
+    right, how…", "what does the Luton plan say about…"). Its vector read with the title and
+    heading carries that; the composer mixes the two vectors (`AnswerParams.unit_context_mix`).
+    """
+    head = f"{title}{SECTION_SEP}{section_path[-1]}" if section_path else title
+    return f"{head}: {text.strip()}" if head else text.strip()
 
 
 @dataclass(frozen=True)
