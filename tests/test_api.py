@@ -35,10 +35,7 @@ ANSWERABLE = [
       (DUDLEY, ["Working together we will develop inspirational schools"])]),
 ]
 OUT_OF_SCOPE = [
-    # a known miss since the refit on the enlarged tune halves: P(unanswerable) 0.72 against a
-    # threshold of 0.75; strict, so this fails (and must be un-marked) the day it is refused again
-    pytest.param("What are the term dates for next year?", marks=pytest.mark.xfail(
-        strict=True, reason="refusal model: paraphrased answerable questions score as high")),
+    "What are the term dates for next year?",  # refused again since units are read in context
     "What is the headteacher's salary?",
     "Who is our uniform supplier?",  # near miss: the Trust gifts uniform, but names no supplier
 ]

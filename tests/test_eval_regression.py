@@ -18,8 +18,8 @@ from evals.cases import Outcome, answer, golden_cases, prepare, summary
 
 # measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
 FIGURES = {
-    "test": {"containment": 0.540, "hit@5": 0.94, "refusal R": 0.625, "false refusal": 0.06},
-    "tune": {"containment": 0.478, "hit@5": 0.985, "refusal R": 0.652, "false refusal": 0.015},  # 91 items since demo_tune
+    "test": {"containment": 0.530, "hit@5": 0.94, "refusal R": 0.75, "false refusal": 0.10},
+    "tune": {"containment": 0.560, "hit@5": 0.985, "refusal R": 0.739, "false refusal": 0.015},  # units read in context
 }
 SLACK = 0.05
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from assistant.models import Principal
-from assistant.scoring import default_params
+from assistant.scoring import AnswerParams, default_params
 from ingest.units import in_context
 
 MANIFEST = """
@@ -96,6 +96,11 @@ def test_the_same_line_scores_higher_under_the_document_the_question_names(schoo
     assert alone["Staff Wellbeing Charter"] == pytest.approx(alone["Sports Day Guide"], abs=1e-6)
     read = line_cosines(school, question, 0.5)
     assert read["Staff Wellbeing Charter"] > read["Sports Day Guide"] + 0.03
+
+
+def test_the_fitted_mix_reads_units_in_context() -> None:
+    """The shipped parameters use the in-context vectors (fitted by evals/fit_answering.py)."""
+    assert 0.0 < AnswerParams.load().unit_context_mix < 1.0
 
 
 def test_a_chunk_stored_without_context_vectors_is_read_in_context_on_the_fly(school) -> None:
