@@ -122,7 +122,8 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
             if anchor.kind == "item" and anchor is not lead else None
         text, cites, sents = passage_block(evidence[i], len(citations) + 1, shown, marked, intro)
         if label:
-            text = f"*{label}:* {text}" if "\n" not in text else f"*{label}:*\n{text}"
+            # a line of prose runs on from its label; a list (even of one item) starts below it
+            text = f"*{label}:* {text}" if "\n" not in text and not text.startswith("- ") else f"*{label}:*\n{text}"
         used += words(text)
         blocks.append(text)
         citations += cites

@@ -119,3 +119,18 @@ def test_a_worry_is_asked_for_as_a_concern_and_new_staff_as_induction() -> None:
     # policies say "concern" and "induction"; staff say "worried" and "new staff"
     assert "concern" in vocabulary.expansion("Who do I go to if my worry is about another teacher?").lower()
     assert "induction" in vocabulary.expansion("What safeguarding training do new staff get?").lower()
+
+
+def test_a_labelled_list_item_starts_below_its_label() -> None:
+    """With two passages each is introduced by where it comes from; an item is not run into the label."""
+    first = Chunk("doc#1", "doc", "Pupils earn house points.", 1, 0, 25, ("Rewards",), "Behaviour Policy",
+                  "Oakfield Primary School", "policy", "all", "b.md")
+    item = "Inclusive approaches are valued."
+    second = Chunk("doc2#1", "doc2", item, 1, 0, len(item), ("Phase 3",), "Improvement Strategy",
+                   "Oakfield Primary School", "plan", "all", "s.md")
+    units = [Unit(0, "sentence", first.text, 0, 25, score=0.9, rank=0.9),
+             Unit(1, "item", item, 0, len(item), score=0.88, rank=0.88)]
+    evidence = [Evidence(first, 1.0, 0.6, 3.0, 0), Evidence(second, 0.9, 0.6, 3.0, 1)]
+    answer = compose(evidence, Scored(units, [0.9, 0.88], []), AnswerParams(second_margin=0.1), budget=60)
+    assert "*Behaviour Policy (Rewards):* **Pupils earn house points.** [1]" in answer.answer
+    assert "*Improvement Strategy (Phase 3):*\n- **Inclusive approaches are valued.** [2]" in answer.answer
