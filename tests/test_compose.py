@@ -134,3 +134,18 @@ def test_a_labelled_list_item_starts_below_its_label() -> None:
     answer = compose(evidence, Scored(units, [0.9, 0.88], []), AnswerParams(second_margin=0.1), budget=60)
     assert "*Behaviour Policy (Rewards):* **Pupils earn house points.** [1]" in answer.answer
     assert "*Improvement Strategy (Phase 3):*\n- **Inclusive approaches are valued.** [2]" in answer.answer
+
+
+def test_a_runner_up_repeating_the_first_passages_best_line_is_not_shown() -> None:
+    """A document that repeats a line (the same aim under two phases) must not show it twice."""
+    line = "Leadership roles are developed across schools."
+    chunks = [Chunk(f"doc#{k}", "doc", f"{line} Other text {k}.", 1, 100 * k, 100 * k + len(line) + 14,
+                    (f"Phase {k}",), "Growth Plan", "Oakfield Primary School", "plan", "all", "g.md") for k in (1, 2)]
+    units = [Unit(0, "sentence", line, 0, len(line), score=0.9, rank=0.9),
+             Unit(1, "sentence", line, 100, 100 + len(line), score=0.89, rank=0.89)]
+    evidence = [Evidence(c, 1.0, 0.6, 3.0, k) for k, c in enumerate(chunks)]
+    params = AnswerParams(second_margin=0.1, second_same_doc=1.0)
+    answer = compose(evidence, Scored(units, [0.9, 0.89], []), params, budget=60)
+    assert answer.answer.count(line) == 1 and len(answer.citations) == 1
+    units[1].text = "A different line about leadership."
+    assert len(compose(evidence, Scored(units, [0.9, 0.89], []), params, budget=60).citations) == 2
