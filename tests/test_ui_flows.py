@@ -319,3 +319,19 @@ def test_marked_lines_and_passage_labels_show_as_emphasis_not_asterisks(page) ->
     assert "*" not in text.inner_text()
     assert "Inclusive approaches are valued" in " ".join(text.locator("strong").all_inner_texts())
     assert any(label.endswith("):") for label in text.locator("em").all_inner_texts())
+
+
+def test_a_quote_of_a_whole_list_stays_inside_its_markers_tooltip() -> None:
+    """The marker after a list's last item cites the whole list: its line breaks must not cut the
+    tooltip out of the button (its text leaked onto the page as loose paragraphs)."""
+    from assistant.models import Answer, Citation
+    from ui.render import answer_html
+
+    quote = "Staff development is planned.\nMonitoring schedule is in place.\nStructured conversations."
+    c = Citation(n=1, doc_id="d", title="Plan", organisation="O", section="S", page=1, quote=quote, start=0,
+                 end=len(quote), chunk_id="d#1", score=1.0)
+    out = answer_html(Answer(answer="*Plan (S):*\n- **Staff development is planned.**\n- Monitoring schedule is in "
+                                    "place.\n- Structured conversations. [1]", citations=[c]))
+    assert out.count("<li>") == 3 and out.count("<p>") == 1  # the label, then the list: nothing loose
+    assert "“Staff development is planned. Monitoring schedule is in place. Structured conversations.”</span>" \
+           "</button></li></ul>" in out

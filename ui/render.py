@@ -158,8 +158,10 @@ def _body_html(text: str, spans: list[tuple[int, int]], cites: dict[int, Citatio
         c = cites[n]
         return (f'<button type="button" class="ethos-cite {ref_class(c)}"><span class="ethos-sr">'
                 f'{esc(cite_label(c))}</span>[{n}]<span class="ethos-tip"><strong>{esc(c.title)}, page {c.page}</strong> '
-                f"“{esc(_preview(c.quote))}”</span></button>")
+                f"“{esc(' '.join(_preview(c.quote).split()))}”</span></button>")  # one line: see below
 
+    # markers go in before the text is cut into lines, so a tooltip must not hold a line break:
+    # a quote of a whole list would end the list item inside the button and leak onto the page
     escaped = MARKER.sub(marker, escaped)
     opening = '<span class="ethos-unsupported" title="Not supported by the cited passages">'
     escaped = escaped.replace("\x00W", opening + "⚠ ").replace("\x00U", opening).replace("\x00u", "</span>")
