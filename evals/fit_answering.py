@@ -4,7 +4,8 @@
 
 1. Retrieval runs once per tune case (demo, real PDFs, SQuAD tune articles).
 2. Composer weights: coordinate ascent over small grids, maximising mean answer containment of the
-   answerable tune cases, each set weighted equally (refusal switched off while fitting).
+   answerable tune cases, each set weighted equally (refusal switched off while fitting); between
+   settings of equal containment, the one with the shorter median answer.
 3. Refusal: a logistic regression (scikit-learn) on `assistant.refusal.FEATURES`, each set and each
    class weighted equally; SQuAD's out-of-corpus questions are its unanswerable examples (its
    adversarial tier is kept out, so it is not bought with false refusals); each weight is bounded to
@@ -66,13 +67,20 @@ def tune_cases(name: str, per_tier: int) -> list[Case]:
 
 def containment(groups: dict[str, list[tuple]], params: AnswerParams, log=None) -> float:
     """Mean over sets of the mean containment of their answerable tune cases."""
-    per_set = {}
+    return scores(groups, params, log)[0]
+
+
+def scores(groups: dict[str, list[tuple]], params: AnswerParams, log=None) -> tuple[float, float]:
+    """(containment as above, mean over sets of the median answer length in words)."""
+    per_set, words = {}, {}
     for name, items in groups.items():
-        vals = [answer(a, p, params).containment for a, p in items if not p.case.unanswerable]
-        per_set[name] = metrics.mean(vals)
+        outcomes = [answer(a, p, params) for a, p in items if not p.case.unanswerable]
+        per_set[name] = metrics.mean(o.containment for o in outcomes)
+        words[name] = metrics.percentile([o.words for o in outcomes], 50)
     if log:
-        log("tune containment by set: " + ", ".join(f"{k} {v:.3f}" for k, v in per_set.items()))
-    return sum(per_set.values()) / len(per_set)
+        log("tune containment by set: " + ", ".join(f"{k} {v:.3f}" for k, v in per_set.items())
+            + "; median words " + ", ".join(f"{k} {v:g}" for k, v in words.items()))
+    return sum(per_set.values()) / len(per_set), sum(words.values()) / len(words)
 
 
 def unit_label(case: Case, unit_text: str, page: tuple[str, int]) -> int:
@@ -118,16 +126,17 @@ def fit_composer(groups: dict[str, list[tuple]], unit_model: dict[str, float], l
                  grid: dict[str, list[float]] = GRID, start: AnswerParams | None = None) -> tuple[AnswerParams, float]:
     """Coordinate ascent over `grid` from `start` (the defaults when None); refusal is off while fitting."""
     params = replace(start or AnswerParams(), unit_model=unit_model, refusal={"bias": -50.0}, refusal_threshold=1.1)
-    best = containment(groups, params)
+    best, best_words = scores(groups, params)
     log(f"composer start: {best:.4f}")
     for sweep in range(2):
         for name, values in grid.items():
             for v in values:
                 trial = replace(params, **{name: v})
-                got = containment(groups, trial)
-                if got > best + 1e-9:
-                    best, params = got, trial
-            log(f"  pass {sweep + 1} {name}={getattr(params, name)} → {best:.4f}")
+                got, got_words = scores(groups, trial)
+                # containment first; at equal containment the shorter answer (median ≤ 60 words is a target)
+                if got > best + 1e-9 or (got > best - 1e-9 and got_words < best_words):
+                    best, best_words, params = got, got_words, trial
+            log(f"  pass {sweep + 1} {name}={getattr(params, name)} → {best:.4f} ({best_words:g} words)")
     containment(groups, params, log)
     return params, best
 
