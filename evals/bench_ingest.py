@@ -163,10 +163,11 @@ def export(rev: str, into: Path) -> Path:
     return into
 
 
-def run_child(tree: Path, mode: str, vectors_out: Path) -> dict:
+def run_child(tree: Path, mode: str, vectors_out: Path, texts: Path) -> dict:
+    """One measured run; `texts` holds what this tree embeds (trees may embed different texts)."""
     env = dict(os.environ, PYTHONPATH=str(tree))
     out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--child", mode, "--vectors",
-                          str(vectors_out), "--texts", str(vectors_out.parent / "texts.json")],
+                          str(vectors_out), "--texts", str(texts)],
                          env=env, capture_output=True, text=True, timeout=3600)
     if out.returncode:
         raise RuntimeError(f"benchmark run failed ({tree}, {mode}):\n{out.stderr[-3000:]}")
@@ -209,7 +210,7 @@ def run(out: Path | None, before: str | None, repeats: int) -> str:
         loads = [os.getloadavg()]
         for r in range(repeats):  # ABBA: the first run of a pair was measured slower
             for name, tree, mode in configs[:: 1 if r % 2 == 0 else -1]:
-                got = run_child(tree, mode, tmp_path / f"{name}-{mode}-{r}.npz")
+                got = run_child(tree, mode, tmp_path / f"{name}-{mode}-{r}.npz", tmp_path / f"texts-{name}.json")
                 results[(name, mode)].append(got)
                 print(f"{name} {mode}: {json.dumps(got)}", file=sys.stderr, flush=True)
             loads.append(os.getloadavg())
