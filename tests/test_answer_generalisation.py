@@ -13,6 +13,7 @@ import pytest
 
 from assistant.models import Principal
 from assistant.vocabulary import default_vocabulary
+from tests.corpus import ingested_assistant
 
 MANIFEST = """
 [[documents]]
@@ -88,22 +89,9 @@ The Special Educational Needs Co-ordinator, Mrs Okafor, leads the plan and repor
 
 @pytest.fixture(scope="module")
 def trust(tmp_path_factory: pytest.TempPathFactory):
-    from assistant.knowledge import KnowledgeBase
-    from assistant.service import Assistant
-    from ingest.settings import Settings
-
-    root = tmp_path_factory.mktemp("two-schools") / "trust"
-    root.mkdir()
-    (root / "sources.toml").write_text(MANIFEST, encoding="utf-8")
-    (root / "oakfield-behaviour.md").write_text(OAKFIELD_BEHAVIOUR, encoding="utf-8")
-    (root / "riverside-behaviour.md").write_text(RIVERSIDE_BEHAVIOUR, encoding="utf-8")
-    (root / "oakfield-inclusion.md").write_text(INCLUSION, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path_factory.mktemp("two-schools-data"), llm_base_url=None,
-                        llm_gguf_path=None, chroma_host=None)
-    kb = KnowledgeBase(settings)
-    report = kb.ingest(root, corpus="trust")
-    assert report.count("ingested") == 3, report.files
-    return Assistant(settings, kb=kb)
+    return ingested_assistant(tmp_path_factory, "trust", {
+        "sources.toml": MANIFEST, "oakfield-behaviour.md": OAKFIELD_BEHAVIOUR,
+        "riverside-behaviour.md": RIVERSIDE_BEHAVIOUR, "oakfield-inclusion.md": INCLUSION})
 
 
 def ask(assistant, question: str, organisation: str | None = None):

@@ -16,6 +16,7 @@ import pytest
 from assistant.models import Principal
 from assistant.scoring import AnswerParams, default_params
 from ingest.units import in_context
+from tests.corpus import ingested_assistant
 
 MANIFEST = """
 [[documents]]
@@ -52,20 +53,8 @@ LINE = "Meetings are kept to one hour."
 
 @pytest.fixture(scope="module")
 def school(tmp_path_factory: pytest.TempPathFactory):
-    from assistant.knowledge import KnowledgeBase
-    from assistant.service import Assistant
-    from ingest.settings import Settings
-
-    root = tmp_path_factory.mktemp("context") / "school"
-    root.mkdir()
-    (root / "sources.toml").write_text(MANIFEST, encoding="utf-8")
-    (root / "charter.md").write_text(CHARTER, encoding="utf-8")
-    (root / "sports.md").write_text(SPORTS, encoding="utf-8")
-    settings = Settings(data_dir=tmp_path_factory.mktemp("context-data"), llm_base_url=None,
-                        llm_gguf_path=None, chroma_host=None)
-    kb = KnowledgeBase(settings)
-    assert kb.ingest(root, corpus="school").count("ingested") == 2
-    return Assistant(settings, kb=kb)
+    return ingested_assistant(tmp_path_factory, "school",
+                              {"sources.toml": MANIFEST, "charter.md": CHARTER, "sports.md": SPORTS})
 
 
 def line_cosines(assistant, question: str, mix: float) -> dict[str, float]:
