@@ -86,18 +86,18 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
     order = sorted(range(len(evidence)), key=lambda i: (i in quoted_at, scored.passages[i]), reverse=True)
     first = lead.evidence if lead is not None else order[0]
     chosen = [first]
-
-    def best_line(i: int) -> str:
-        own = [u for u in scored.units if u.evidence == i]
-        return " ".join(max(own, key=lambda u: u.rank).text.split()).lower() if own else ""
-
+    best = {}  # per passage, the words of its best line
+    for u in scored.units:
+        if u.evidence not in best or u.rank > best[u.evidence][0]:
+            best[u.evidence] = (u.rank, " ".join(u.text.split()).lower())
+    first_line = " ".join(lead.text.split()).lower() if lead is not None else best.get(first, (0, ""))[1]
     for i in order:
         if i == first:
             continue
         other_doc = evidence[i].chunk.doc_id != evidence[first].chunk.doc_id
         eligible = other_doc or params.second_same_doc >= 0.5  # same document: another section or page
         # a document that repeats a line (the same aim under two phases) would show it twice
-        eligible = eligible and best_line(i) != (" ".join(lead.text.split()).lower() if lead else best_line(first))
+        eligible = eligible and best.get(i, (0, ""))[1] != first_line
         if eligible and scored.passages[i] >= scored.passages[first] - params.second_margin:
             chosen.append(i)
         break  # only the runner-up is considered: a third passage is never "nearly as strong"
