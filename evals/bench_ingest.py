@@ -84,12 +84,12 @@ def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
     from ingest.parse_worker import ParseWorker
     from ingest.pipeline import Ingestor
     from ingest.settings import Settings
-    from ingest.models import SECTION_SEP
     from ingest.units import UNITS_KEY, VECTORS_KEY, decode_spans, decode_vectors
     try:
-        from ingest.units import CONTEXT_VECTORS_KEY, in_context
-    except ImportError:  # a tree from before units were also embedded in context
-        CONTEXT_VECTORS_KEY, in_context = None, None
+        from ingest.nodes import unit_texts
+    except ImportError:  # a tree from before units were also embedded in context: units alone
+        def unit_texts(text: str, m: dict) -> tuple[list[str], list[str]]:
+            return [text[u.start - int(m["start"]): u.end - int(m["start"])] for u in decode_spans(m.get(UNITS_KEY))], []
 
     settings = Settings()
     embedder = get_embedder(settings)
@@ -124,20 +124,18 @@ def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
         chunks = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
         pipeline_s, pipeline_cpu = time.perf_counter() - t, cpu_seconds() - cpu
         got = ing.collection.get(include=["documents", "metadatas", "embeddings"])
-        chunk_texts, unit_texts, framed, unit_vectors = [], [], [], []
+        chunk_texts, units_alone, framed, unit_vectors = [], [], [], []
         for text, m in zip(got["documents"], got["metadatas"]):
             chunk_texts.append(f"{m['context']}\n{text}")
-            own = [text[u.start - int(m["start"]): u.end - int(m["start"])] for u in decode_spans(m.get(UNITS_KEY))]
-            unit_texts.extend(own)
-            if CONTEXT_VECTORS_KEY and m.get(CONTEXT_VECTORS_KEY):
-                path = tuple(m["section"].split(SECTION_SEP)) if m.get("section") else ()
-                framed.extend(in_context(m.get("title", ""), path, u) for u in own)
+            alone, read = unit_texts(text, m)  # exactly what the unit embedder encoded
+            units_alone.extend(alone)
+            framed.extend(read)
             vec = decode_vectors(m.get(VECTORS_KEY))
             unit_vectors.append(vec if vec is not None else np.zeros((0, 384), np.float32))
-        bares.append(bare(chunk_texts, unit_texts, framed))
+        bares.append(bare(chunk_texts, units_alone, framed))
         bare_s, bare_cpu = (statistics.mean(b[k] for b in bares) for k in (0, 1))
         if not texts_file.exists():
-            texts_file.write_text(json.dumps([chunk_texts, unit_texts, framed]))
+            texts_file.write_text(json.dumps([chunk_texts, units_alone, framed]))
         load_after = os.getloadavg()
         t = time.perf_counter()
         again = sum(ing.ingest_corpus(folder, corpus=name).chunks_added for folder, name in folders())
@@ -149,7 +147,7 @@ def child(mode: str, vectors_out: Path, texts_file: Path) -> dict:
                  unit_counts=np.asarray([len(unit_vectors[i]) for i in order]))
     return {"pipeline_s": pipeline_s, "bare_s": bare_s, "pipeline_cpu": pipeline_cpu, "bare_cpu": bare_cpu,
             "bares": [b[0] for b in bares], "startup_s": startup_s, "chunks": chunks,
-            "units": len(unit_texts), "unchanged_s": unchanged_s, "again": again,
+            "units": len(units_alone), "unchanged_s": unchanged_s, "again": again,
             "threads": torch.get_num_threads(), "load": [load_before[0], load_after[0]], "parse_ahead": parse_ahead}
 
 

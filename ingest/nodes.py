@@ -126,14 +126,10 @@ class UnitEmbedder(TransformComponent):
     def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
         texts, framed, owners = [], [], []
         for i, node in enumerate(nodes):
-            m = node.metadata
-            text = node.get_content(metadata_mode=MetadataMode.NONE)
-            path = tuple(m["section"].split(SECTION_SEP)) if m.get("section") else ()
-            for u in decode_spans(m.get(UNITS_KEY)):
-                unit = text[u.start - int(m["start"]) : u.end - int(m["start"])]
-                texts.append(unit)
-                framed.append(in_context(m.get("title", ""), path, unit))
-                owners.append(i)
+            alone, read = unit_texts(node.get_content(metadata_mode=MetadataMode.NONE), node.metadata)
+            texts += alone
+            framed += read
+            owners += [i] * len(alone)
         if not texts:
             return nodes
         rows: dict[int, list[int]] = {}
@@ -152,6 +148,14 @@ class UnitEmbedder(TransformComponent):
         vectors = np.empty_like(encoded)
         vectors[order] = encoded
         return vectors
+
+
+def unit_texts(text: str, metadata: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """A chunk's answer units as the embedder sees them: alone, and read under title and heading."""
+    start = int(metadata["start"])
+    path = tuple(metadata["section"].split(SECTION_SEP)) if metadata.get("section") else ()
+    alone = [text[u.start - start : u.end - start] for u in decode_spans(metadata.get(UNITS_KEY))]
+    return alone, [in_context(metadata.get("title", ""), path, unit) for unit in alone]
 
 
 def _hide(node: BaseNode, key: str) -> None:
