@@ -86,18 +86,18 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
     order = sorted(range(len(evidence)), key=lambda i: (i in quoted_at, scored.passages[i]), reverse=True)
     first = lead.evidence if lead is not None else order[0]
     chosen = [first]
-    best = {}  # per passage, the words of its best line
+    top: dict[int, Unit] = {}  # per passage, its best line
     for u in scored.units:
-        if u.evidence not in best or u.rank > best[u.evidence][0]:
-            best[u.evidence] = (u.rank, " ".join(u.text.split()).lower())
-    first_line = " ".join(lead.text.split()).lower() if lead is not None else best.get(first, (0, ""))[1]
+        if u.evidence not in top or u.rank > top[u.evidence].rank:
+            top[u.evidence] = u
+    first_line = _same_words(lead or top.get(first))
     for i in order:
         if i == first:
             continue
         other_doc = evidence[i].chunk.doc_id != evidence[first].chunk.doc_id
         eligible = other_doc or params.second_same_doc >= 0.5  # same document: another section or page
         # a document that repeats a line (the same aim under two phases) would show it twice
-        eligible = eligible and best.get(i, (0, ""))[1] != first_line
+        eligible = eligible and _same_words(top.get(i)) != first_line
         if eligible and scored.passages[i] >= scored.passages[first] - params.second_margin:
             chosen.append(i)
         break  # only the runner-up is considered: a third passage is never "nearly as strong"
@@ -136,6 +136,11 @@ def compose(evidence: list[Evidence], scored: Scored, params: AnswerParams, budg
         citations += cites
         sentences += sents
     return Answer(answer="\n\n".join(blocks), citations=citations, sentences=sentences)
+
+
+def _same_words(u: Unit | None) -> str:
+    """A line's words, compared regardless of spacing and case."""
+    return " ".join(u.text.split()).lower() if u is not None else ""
 
 
 def introduces(u: Unit) -> bool:
