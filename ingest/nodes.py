@@ -98,56 +98,47 @@ class StructureChunker(TransformComponent):
         return " ".join(words)
 
 
-class LengthSorted(TransformComponent):
-    """llama-index transform: nodes ordered by the length of the text the embedder sees.
+class ChunkEmbedder(TransformComponent):
+    """llama-index transform: embeds each chunk and its answer units (alone and in context) in one call.
 
-    llama-index hands the embedder `embed_batch_size` nodes at a time and each batch is padded
-    to its longest text, so in document order a short list item pays for the long paragraph
-    beside it. Sorted, each batch holds texts of similar length, which is what
-    sentence-transformers does within a single `encode` call. Order carries no meaning
-    downstream (Chroma and the docstore key by id).
-    """
+    The chunk is embedded as llama-index's embed mode shows it ("title | section" then the text);
+    each answer unit twice, as it stands and read under its title and heading
+    (`ingest.units.in_context`), so the composer compares a question with units in the space it
+    was retrieved in and never calls the embedder on evidence text.
 
-    def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
-        return sorted(nodes, key=lambda n: len(n.get_content(metadata_mode=MetadataMode.EMBED)))
-
-
-class UnitEmbedder(TransformComponent):
-    """llama-index transform: embeds every chunk's answer units, alone and in context, and stores the vectors with it.
-
-    Runs after the chunk embedder, on the same model, so the composer compares a question with
-    units in the space it was retrieved in, and never calls the embedder on evidence text.
-    Each unit is embedded twice: as it stands, and read under its title and heading
-    (`ingest.units.in_context`), in two calls so the plain vectors do not depend on the others.
+    One `encode` call for all of a batch's texts, not llama-index's embedder transform followed by
+    two unit calls: sentence-transformers sorts a call's texts by length before batching, so
+    pooled, short list items batch with short list items rather than padding to a chunk's length,
+    and the pipeline pays for fewer, fuller batches (measured: evals/reports/ingest.md).
     """
 
     encode: Any
 
     def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
-        texts, framed, owners = [], [], []
-        for i, node in enumerate(nodes):
-            alone, read = unit_texts(node.get_content(metadata_mode=MetadataMode.NONE), node.metadata)
+        texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
+        alone_at: list[tuple[int, int]] = []  # per node, its units' [from, to) in `texts`
+        framed_all: list[str] = []
+        for node in nodes:
+            alone, framed = unit_texts(node.get_content(metadata_mode=MetadataMode.NONE), node.metadata)
+            alone_at.append((len(texts), len(texts) + len(alone)))
             texts += alone
-            framed += read
-            owners += [i] * len(alone)
+            framed_all += framed
+        framed_from = len(texts)
+        texts += framed_all
         if not texts:
             return nodes
-        rows: dict[int, list[int]] = {}
-        for j, owner in enumerate(owners):
-            rows.setdefault(owner, []).append(j)
-        for key, batch in ((VECTORS_KEY, texts), (CONTEXT_VECTORS_KEY, framed)):
-            vectors = self._encode_sorted(batch)
-            for i, own in rows.items():
-                nodes[i].metadata[key] = encode_vectors(vectors[own])
-                _hide(nodes[i], key)
+        vectors = np.asarray(self.encode(texts), dtype=np.float32)
+        offset = framed_from
+        for i, node in enumerate(nodes):
+            node.embedding = vectors[i].tolist()
+            lo, hi = alone_at[i]
+            if hi > lo:
+                node.metadata[VECTORS_KEY] = encode_vectors(vectors[lo:hi])
+                node.metadata[CONTEXT_VECTORS_KEY] = encode_vectors(vectors[offset : offset + hi - lo])
+                _hide(node, VECTORS_KEY)
+                _hide(node, CONTEXT_VECTORS_KEY)
+            offset += hi - lo
         return nodes
-
-    def _encode_sorted(self, texts: list[str]) -> np.ndarray:
-        order = sorted(range(len(texts)), key=lambda j: len(texts[j]))  # like lengths batch together
-        encoded = np.asarray(self.encode([texts[j] for j in order]), dtype=np.float32)
-        vectors = np.empty_like(encoded)
-        vectors[order] = encoded
-        return vectors
 
 
 def unit_texts(text: str, metadata: dict[str, Any]) -> tuple[list[str], list[str]]:

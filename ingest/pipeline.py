@@ -31,7 +31,7 @@ from ingest.keyword_store import KeywordStore, keyword_path
 from ingest.manifest import Manifest, display_path, load_manifest, walk_corpus
 from ingest.models import LoadError
 from ingest.parse_worker import InLine, ParseWorker, prefetch, spare_core
-from ingest.nodes import LengthSorted, StructureChunker, UnitEmbedder, to_llama_document
+from ingest.nodes import ChunkEmbedder, StructureChunker, to_llama_document
 from ingest.settings import Settings
 
 CHUNKER_VERSION = "5"  # bump when chunking or unit embedding changes, so every file is re-chunked once
@@ -92,9 +92,8 @@ class Ingestor:
                     max_tokens=settings.chunk_tokens,
                     prefix_tokens=settings.prefix_tokens,
                 ),
-                LengthSorted(),  # full batches of like lengths: less padding for the embedder
-                self.embedder,
-                UnitEmbedder(encode=lambda texts: encode(self.embedder, texts)),  # answer units, once
+                # chunks and their answer units, in one encode call per batch of files
+                ChunkEmbedder(encode=lambda texts: encode(self.embedder, texts)),
             ],
             # No docstore and no vector store: the pipeline only chunks and embeds; StoreWriter
             # writes chunks and documents together under the write lock.
