@@ -136,8 +136,8 @@ def focus_of(question: str, vocabulary: Vocabulary, doc_freq, n_chunks: int) -> 
         df = max((doc_freq(s) for s in whole), default=0)  # a compound is as rare as its rarest part, at most
         if parts and not df:
             df = min(doc_freq(s) for s in parts)
-        if group is not None:  # a group is present where any variant is
-            df = max([df] + [doc_freq(t) for v in group.variants for t in terms(v)])
+        if group is not None:  # a group is present where any variant is; a phrase at most where its rarest word is
+            df = max([df] + [min(doc_freq(t) for t in ts) for v in group.variants if (ts := terms(v))])
         word = next((surface[t] for t in sorted(stems) if t in surface), "") if group is None else ""
         out.append(Focus(stems, group, math.log(1 + (n - df + 0.5) / (df + 0.5)), df > 0, word))
     return out
