@@ -18,7 +18,7 @@ from evals.cases import Outcome, answer, golden_cases, prepare, summary
 
 # measured on this slice (staff, demo corpus + governors paper) when the thresholds were set
 FIGURES = {
-    "test": {"containment": 0.550, "hit@5": 0.94, "refusal R": 0.75, "false refusal": 0.08},
+    "test": {"containment": 0.550, "hit@5": 0.94, "refusal R": 0.688, "false refusal": 0.08},  # school-terms vocabulary
     "tune": {"containment": 0.560, "hit@5": 0.985, "refusal R": 0.739, "false refusal": 0.015},  # units read in context
 }
 SLACK = 0.05
