@@ -10,7 +10,7 @@ narrow, high-precision types, so a question that fits none of them is never affe
 - when no retrieved unit holds it, the refusal model (assistant/refusal.py) counts that strongly
   towards refusing, rather than quote a near miss.
 
-Dates ("when…?", "how often…?") and numbers ("how many…?") are broader types: they only help
+Dates ("when…?", "how often…?"), lengths of time ("how long…?") and numbers ("how many…?") are broader types: they only help
 choose the unit that holds one, and count as one signal among several for refusal.
 
 The question patterns are deliberately strict ("how much … cost", not any "how much"), because a
@@ -67,6 +67,17 @@ DATE = AnswerType(
                r"weekly|daily|monthly|every (?:year|term|week|day|month)|each (?:year|term|week|day)|"
                r"autumn|spring|summer|winter|term|terms|today|tomorrow|year [0-9]+|years?|months?|weeks?|days?)\b", re.I),
 )
+_NUMBER_WORDS = (r"(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
+                 r"twenty|thirty|forty|forty-five|fifty|sixty|ninety|hundred|several|few|a few|couple of)")
+_PERIODS = (r"(?:years?|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|seconds?|terms?|half[- ]terms?|"
+            r"centur(?:y|ies)|decades?|lessons?|sessions?)")
+DURATION = AnswerType(
+    "length of time",
+    re.compile(r"\bhow long\b|\bfor how (?:many )?(?:long|years|months|weeks|days|hours)\b", re.I),
+    re.compile(rf"\b{_NUMBER_WORDS}(?:[\s-]+(?:and a half|more|or more|full|calendar|school|working|academic|"
+               rf"consecutive|further|whole))?[\s-]+{_PERIODS}\b|\b(?:until|till|up to|indefinitely|permanently|"
+               r"for life|for ever|forever|lifetime|birthday|centur(?:y|ies))\b|\b\d{1,2}[:.]\d{2}\b|\b(?:seconds|minutes|hours)\b", re.I),
+)
 COUNT = AnswerType(
     "number",
     re.compile(r"\bhow many\b|\bwhat (?:number|percentage|proportion|share)\b|\bhow much (?:of|time)\b", re.I),
@@ -76,7 +87,7 @@ COUNT = AnswerType(
 #: Narrow types whose value, when a unit holds one, always leads the answer.
 STRICT = (TIME_OF_DAY.name, MONEY.name, INSPECTION_GRADE.name)
 #: Checked in order: the first whose question pattern matches is the type asked for.
-TYPES = (TIME_OF_DAY, MONEY, INSPECTION_GRADE, DATE, COUNT)
+TYPES = (TIME_OF_DAY, MONEY, INSPECTION_GRADE, DURATION, DATE, COUNT)
 
 
 def expected_type(question: str) -> AnswerType | None:

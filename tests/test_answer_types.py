@@ -18,6 +18,9 @@ from assistant.answer_types import expected_type
     ("When is Star of the Week handed out?", "date"),  # a day, not a clock time
     ("When does Luton's new strategy go live?", "date"),
     ("How many pupils do we have?", "number"),
+    ("How long do we have to hang on to child protection files?", "length of time"),
+    ("For how long can a pupil be suspended?", "length of time"),
+    ("How many days can a pupil be suspended for?", "number"),  # a count of days stays a number
 ])
 def test_typed_questions(question: str, kind: str) -> None:
     t = expected_type(question)
@@ -47,6 +50,12 @@ def test_untyped_questions(question: str) -> None:
     ("When does it go live?", "Go-Live Launch September 2024", True),
     ("When does it go live?", "The launch will be led by the council", False),
     ("How many pupils are there?", "Pupils in school 395", True),
+    ("How long do we keep them?", "records, until the child’s 25th birthday", True),
+    ("How long does it last?", "a suspension of up to five school days", True),
+    ("How long may a speaker talk?", "up to four minutes", True),
+    ("How long did they keep French names?", "well into the nineteenth century", True),
+    ("How long is the school day?", "The school day runs from 8:45 to 15:15", True),
+    ("How long do we keep them?", "Records are kept securely in the DSL's office", False),
 ])
 def test_passages_holding_the_type(question: str, passage: str, holds: bool) -> None:
     assert expected_type(question).found_in(passage) is holds
