@@ -151,18 +151,13 @@ def test_keyword_index_reads_chroma_in_pages(settings, corpus):
     assert all(n.get_content() == texts[n.node_id] for n in paged)
 
 
-def test_embedder_gets_nodes_in_length_order(settings):
-    """The step before the embedder sorts by embedded length (less padding per batch)."""
-    from llama_index.core.schema import MetadataMode, TextNode
-
-    from ingest.nodes import LengthSorted
-
+def test_pipeline_chunks_then_embeds_chunks_and_units_in_one_step(settings):
+    """The structure chunker, then one embedding step for chunks and their units together: the
+    encode call that pools them is what lets sentence-transformers batch like lengths together
+    (one call per batch: tests/test_chunk_embedder.py)."""
     ing = Ingestor(settings)
-    names = [type(t).__name__ for t in ing.pipeline.transformations]
-    assert names.index("LengthSorted") == names.index(type(ing.embedder).__name__) - 1
-    nodes = [TextNode(text="x" * n, id_=str(n)) for n in (50, 3, 400, 20)]
-    lengths = [len(n.get_content(metadata_mode=MetadataMode.EMBED)) for n in LengthSorted()(nodes)]
-    assert lengths == sorted(lengths) and len(lengths) == 4
+    assert [type(t).__name__ for t in ing.pipeline.transformations] == ["StructureChunker", "ChunkEmbedder"]
+    assert ing.pipeline.disable_cache
 
 
 def test_keyword_index_persists_ids_and_filter_fields_only(settings, corpus):
