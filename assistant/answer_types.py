@@ -76,7 +76,9 @@ DURATION = AnswerType(
     re.compile(r"\bhow long\b|\bfor how (?:many )?(?:long|years|months|weeks|days|hours)\b", re.I),
     re.compile(rf"\b{_NUMBER_WORDS}(?:[\s-]+(?:and a half|more|or more|full|calendar|school|working|academic|"
                rf"consecutive|further|whole))?[\s-]+{_PERIODS}\b|\b(?:until|till|up to|indefinitely|permanently|"
-               r"for life|for ever|forever|lifetime|birthday|centur(?:y|ies))\b|\b\d{1,2}[:.]\d{2}\b|\b(?:seconds|minutes|hours)\b", re.I),
+               r"for life|for ever|forever|lifetime|birthday|centur(?:y|ies))\b|"
+               r"\b(?:19|20)\d{2}\s*(?:[-–—/]|to|until)\s*(?:19|20)?\d{2}\b|\b(?:by|from|since|until|till) (?:19|20)\d{2}\b|"
+               r"\b\d{1,2}[:.]\d{2}\b|\b(?:seconds|minutes|hours)\b", re.I),
 )
 COUNT = AnswerType(
     "number",

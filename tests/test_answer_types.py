@@ -59,3 +59,24 @@ def test_untyped_questions(question: str) -> None:
 ])
 def test_passages_holding_the_type(question: str, passage: str, holds: bool) -> None:
     assert expected_type(question).found_in(passage) is holds
+
+
+@pytest.mark.parametrize(("passage", "holds"), [
+    ("Luton 2040 Education Strategy 2024-2027", True),  # a plan's years are how long it runs
+    ("What do we wish to achieve by 2027?", True),
+    ("Phase 2 (2023 - 2028)", True),
+    ("The plan was written in 2024", False),  # one year is a date, not a length of time
+])
+def test_a_span_of_years_is_a_length_of_time(passage: str, holds: bool) -> None:
+    assert expected_type("How long does the plan run for?").found_in(passage) is holds
+
+
+def test_how_long_a_plan_runs_is_answered_from_its_years(assistant) -> None:
+    """The demo's Luton strategy gives its years ("2024-2027", "by 2027"), never "N years": a
+    length-of-time type without spans of years refused this ("don't give a length of time")."""
+    from assistant.models import Principal
+
+    answer = assistant.ask("How long does the Luton plan run for?", Principal("staff", ("all", "staff")),
+                           mode="extractive")
+    assert not answer.refused, answer.answer
+    assert "2027" in answer.answer
