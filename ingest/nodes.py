@@ -115,6 +115,9 @@ class ChunkEmbedder(TransformComponent):
     encode: Any
 
     def __call__(self, nodes: list[BaseNode], **kwargs: Any) -> list[BaseNode]:
+        if not nodes:
+            return nodes
+        # texts: every chunk, then every unit alone, then every unit in context, in the same unit order
         texts = [node.get_content(metadata_mode=MetadataMode.EMBED) for node in nodes]
         alone_at: list[tuple[int, int]] = []  # per node, its units' [from, to) in `texts`
         framed_all: list[str] = []
@@ -123,21 +126,16 @@ class ChunkEmbedder(TransformComponent):
             alone_at.append((len(texts), len(texts) + len(alone)))
             texts += alone
             framed_all += framed
-        framed_from = len(texts)
         texts += framed_all
-        if not texts:
-            return nodes
         vectors = np.asarray(self.encode(texts), dtype=np.float32)
-        offset = framed_from
-        for i, node in enumerate(nodes):
-            node.embedding = vectors[i].tolist()
-            lo, hi = alone_at[i]
+        shift = len(framed_all)  # a unit read in context sits this far after the unit alone
+        for node, embedding, (lo, hi) in zip(nodes, vectors, alone_at):
+            node.embedding = embedding.tolist()
             if hi > lo:
                 node.metadata[VECTORS_KEY] = encode_vectors(vectors[lo:hi])
-                node.metadata[CONTEXT_VECTORS_KEY] = encode_vectors(vectors[offset : offset + hi - lo])
+                node.metadata[CONTEXT_VECTORS_KEY] = encode_vectors(vectors[lo + shift : hi + shift])
                 _hide(node, VECTORS_KEY)
                 _hide(node, CONTEXT_VECTORS_KEY)
-            offset += hi - lo
         return nodes
 
 
