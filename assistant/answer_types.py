@@ -10,8 +10,9 @@ narrow, high-precision types, so a question that fits none of them is never affe
 - when no retrieved unit holds it, the refusal model (assistant/refusal.py) counts that strongly
   towards refusing, rather than quote a near miss.
 
-Dates ("when…?", "how often…?"), lengths of time ("how long…?") and numbers ("how many…?") are broader types: they only help
-choose the unit that holds one, and count as one signal among several for refusal.
+Dates ("when…?", "how often…?"), lengths of time ("how long…?") and numbers ("how many…?") are
+broader types: they only help choose the unit that holds one, and count as one signal among
+several for refusal.
 
 The question patterns are deliberately strict ("how much … cost", not any "how much"), because a
 false type turns an answerable question into a refusal.
@@ -70,14 +71,14 @@ DATE = AnswerType(
 _NUMBER_WORDS = (r"(?:\d+(?:\.\d+)?|a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
                  r"twenty|thirty|forty|forty-five|fifty|sixty|ninety|hundred|several|few|a few|couple of)")
 _PERIODS = (r"(?:years?|months?|weeks?|days?|hours?|hrs?|minutes?|mins?|seconds?|terms?|half[- ]terms?|"
-            r"centur(?:y|ies)|decades?|lessons?|sessions?)")
+            r"decades?|lessons?|sessions?)")
 DURATION = AnswerType(
     "length of time",
     re.compile(r"\bhow long\b|\bfor how (?:many )?(?:long|years|months|weeks|days|hours)\b", re.I),
     re.compile(rf"\b{_NUMBER_WORDS}(?:[\s-]+(?:and a half|more|or more|full|calendar|school|working|academic|"
                rf"consecutive|further|whole))?[\s-]+{_PERIODS}\b|\b(?:until|till|up to|indefinitely|permanently|"
                r"for life|for ever|forever|lifetime|birthday|centur(?:y|ies))\b|"
-               r"\b(?:19|20)\d{2}\s*(?:[-–—/]|to|until)\s*(?:19|20)?\d{2}\b|\b(?:by|from|since|until|till) (?:19|20)\d{2}\b|"
+               r"\b(?:19|20)\d{2}\s*(?:[-–—/]|to|until)\s*(?:19|20)?\d{2}\b|\b(?:by|from|since) (?:19|20)\d{2}\b|"
                r"\b\d{1,2}[:.]\d{2}\b|\b(?:seconds|minutes|hours)\b", re.I),
 )
 COUNT = AnswerType(
