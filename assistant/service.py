@@ -19,6 +19,7 @@ from assistant.reviews import answer_reviews, is_review_question
 from assistant.extractive import answer_scored, score_question
 from assistant.followup import condense_without_llm
 from assistant.knowledge import KnowledgeBase
+from assistant.phrasing import core_question
 from assistant.planted import warn_planted
 from assistant.models import Answer, Evidence, Filters, Principal, RetrievalResult, Turn
 from assistant.retrieval import Mode, Retriever
@@ -59,8 +60,10 @@ class Assistant:
         return np.asarray(encode(self.kb.embedder, texts))
 
     def condense(self, question: str, history: list[Turn], mode: AnswerMode = "auto") -> str:
-        """The follow-up as a stand-alone question. Only generative answers (asked for, or `auto`
-        with an LLM) use the LLM here: an extractive answer never waits on a model."""
+        """The follow-up as a stand-alone question, without the chat message's greetings and thanks
+        (`assistant.phrasing`). Only generative answers (asked for, or `auto` with an LLM) use the
+        LLM here: an extractive answer never waits on a model."""
+        question = core_question(question)
         if not history:
             return question
         if self.llm is not None and mode != "extractive":

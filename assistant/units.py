@@ -24,7 +24,9 @@ STOPWORDS = frozenset(
     is it its me my no nor not of on or our ours should so some such than that the their them then there these
     they this those to too us was we were what when where which while who whom why will with would you your
     about any all also each more most other over own same very just up down out off again further once here
-    tell say says said one ones thing things like look looks lot get got going go""".split()
+    tell say says said one ones thing things like look looks lot get got going go
+    whats whos wheres whens hows whys thats theres dont doesnt didnt cant isnt arent wasnt werent
+    shouldnt couldnt wouldnt havent hasnt im ive youre theyre weve""".split()  # contractions typed without the apostrophe
 )
 #: the spoken forms of stopwords ("I'm", "we're", "doesn't", "should've"): a question written the way
 #: people speak must not make "I'm" a thing it asks about, absent from every document
