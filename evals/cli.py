@@ -126,6 +126,20 @@ def answers(
 
 
 @eval_app.command()
+def phrasing(
+    out: Annotated[Path, typer.Option(help="Where phrasing.md goes")] = REPORTS,
+    keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
+    torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 1,
+) -> None:
+    """Golden questions asked plainly and wrapped in chat ("Hi, quick question: …", "… Thanks!")."""
+    from evals.phrasing import run
+
+    _threads(torch_threads)
+    _print("Questions wrapped in chat (test frames on the test half are the headline)", run(out, keep, log=_log))
+    console.print(f"Report: {out / 'phrasing.md'}")
+
+
+@eval_app.command()
 def squad(
     out: Annotated[Path, typer.Option(help="Where squad.md and squad_items.csv go")] = REPORTS,
     keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
