@@ -41,6 +41,7 @@ class Settings(BaseSettings):
     # --- retrieval ------------------------------------------------------------
     top_k: int = 6
     candidate_k: int = 30  # per-retriever depth before fusion
+    hnsw_ef_search: int = 400  # Chroma's HNSW search breadth: exact, repeatable top-30 (ingest/store.py)
     tail_words: int = 60  # a retrieved chunk this short (a section's tail) brings its section neighbours (0: off)
     # z-score fusion beat reciprocal rank on SciFact train (0.728 vs 0.722, chunked) and on the
     # demo golden set (hit@1 0.70 vs 0.63); see evals/reports/scifact.md.

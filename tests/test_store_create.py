@@ -33,3 +33,21 @@ def test_a_killed_creators_temp_folder_is_removed_and_the_store_made(tmp_path: P
     client = store.chroma_client(settings)
     assert client.heartbeat() and not dead.exists()
     assert (settings.chroma_path / store.STORE_FILE).exists()
+
+
+def test_the_chunk_collection_searches_broadly_and_stays_cosine(tmp_path: Path) -> None:
+    """A collection made with Chroma's default search breadth (ef_search 100, as older data dirs
+    have it) is widened in place on open; the space stays cosine and the vectors stay searchable."""
+    settings = settings_in(tmp_path)
+    client = store.chroma_client(settings)
+    old = client.get_or_create_collection(settings.collection, embedding_function=None, metadata={"hnsw:space": "cosine"})
+    old.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+    assert old.configuration_json["hnsw"]["ef_search"] == 100
+    opened = store.chroma_collection(client, settings)
+    hnsw = opened.configuration_json["hnsw"]
+    assert hnsw["ef_search"] == settings.hnsw_ef_search == 400
+    assert hnsw["space"] == "cosine"
+    store.forget_embedded(settings)
+    again = store.chroma_collection(store.chroma_client(settings), settings)
+    assert again.configuration_json["hnsw"]["ef_search"] == 400
+    assert again.query(query_embeddings=[[0.9, 0.1]], n_results=1)["ids"][0] == ["a"]
