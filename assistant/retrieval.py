@@ -25,6 +25,7 @@ from assistant.knowledge import KeywordIndex, KnowledgeBase
 from assistant.models import Evidence, Filters, Principal, RetrievalResult
 from assistant.neighbours import with_section_neighbours
 from assistant.organisations import OrganisationNames, scope_for
+from assistant.spelling import default_speller
 from assistant.vocabulary import default_vocabulary
 from ingest.keyword_index import Tokenizer
 from ingest.nodes import node_to_chunk
@@ -112,11 +113,13 @@ class Retriever:
         query_vector: np.ndarray | None = None,
     ) -> RetrievalResult:
         started = time.perf_counter()
-        vector = query_vector if query_vector is not None else self.embed_query(query)
         keyword_index = self.kb.keyword  # one snapshot for the mask, the names and the BM25 search
+        readable = keyword_index.mask(principal.audiences, None) if keyword_index is not None else None
+        if keyword_index is not None and query_vector is None:  # typos become the words the readable documents use
+            query = default_speller().correct(query, lambda stem: keyword_index.document_frequency(stem, readable))
+        vector = query_vector if query_vector is not None else self.embed_query(query)
         scope = [] if filters and filters.organisation else scope_for(
             query, self.organisation_names(keyword_index), principal.organisation)
-        readable = keyword_index.mask(principal.audiences, None) if keyword_index is not None else None
         evidence: list[Evidence] = []
         if scope:
             scoped = (filters or Filters()).model_copy(update={"organisation": scope})

@@ -132,6 +132,7 @@ class Assistant:
             yield tracked
             return
         result = self.retriever.retrieve(query, principal, filters, mode=retrieval)
+        query = result.query  # as searched: its typos corrected to the documents' words
         evidence, timings = result.evidence, result.timings
         use_llm = mode == "generative" or (mode == "auto" and self.llm is not None)
         if use_llm and self.llm is None:

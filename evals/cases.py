@@ -59,7 +59,7 @@ def prepare(assistant: Assistant, principal: Principal, case: Case) -> Prepared:
     started = time.perf_counter()
     query = assistant.condense(case.question, case.history, "extractive")
     result = assistant.retriever.retrieve(query, principal)
-    return Prepared(case, query, result, (time.perf_counter() - started) * 1000)
+    return Prepared(case, result.query, result, (time.perf_counter() - started) * 1000)
 
 
 def answer(assistant: Assistant, prepared: Prepared, params: AnswerParams | None = None) -> Outcome:

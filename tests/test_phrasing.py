@@ -128,3 +128,20 @@ def test_a_contraction_typed_without_its_apostrophe_is_still_a_stopword() -> Non
     from assistant.units import terms
 
     assert terms("whats the dsl and whos the senco, im new") == terms("what's the dsl and who's the senco, I'm new")
+
+
+@pytest.mark.parametrize(("typed", "plain"), [
+    ("What does the office do when a child's absense is unexplianed?",
+     "What does the office do when a child's absence is unexplained?"),
+    ("Who does a new teacher meet with evrey week?", "Who does a new teacher meet with every week?"),
+])
+def test_a_typo_gets_the_correctly_spelt_questions_answer(school, typed: str, plain: str) -> None:
+    want, got = ask(school, plain), ask(school, typed)
+    assert not want.refused and not got.refused, got.answer
+    assert got.answer == want.answer
+    assert got.query == plain  # what was searched, shown with the answer
+
+
+def test_a_misspelt_thing_no_document_mentions_is_still_refused(school) -> None:
+    answer = ask(school, "Where is the defibrilator kept?")
+    assert answer.refused
