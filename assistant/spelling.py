@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import Stemmer
+from assistant.units import stems
 
 PREFIXES = ("un", "re", "non", "dis", "mis", "in", "im", "de", "pre", "over", "under")
 REAL_WORD_ZIPF = 2.0  # wordfreq's Zipf scale: 2.0 is about once per 100 million words
@@ -50,10 +50,8 @@ class Speller:
         import wordfreq
 
         self._zipf = wordfreq.zipf_frequency
-        words = [w for w in wordfreq.top_n_list("en", size) if w.isascii() and w.isalpha() and len(w) >= 3]
-        self.words = words
-        self.stems = dict(zip(words, Stemmer.Stemmer("english").stemWords(words)))
-        self._stemmer = Stemmer.Stemmer("english")
+        self.words = [w for w in wordfreq.top_n_list("en", size) if w.isascii() and w.isalpha() and len(w) >= 3]
+        self.stems = dict(zip(self.words, stems(self.words)))
 
     def corrections(self, question: str, doc_freq: Callable[[str], int]) -> list[Correction]:
         """The question's misspelt words and what they become (`doc_freq(stem)`: chunks holding it)."""
@@ -67,7 +65,7 @@ class Speller:
             first = not question[: m.start()].strip(" \"'“‘(")
             if len(word) < 5 or not (word.islower() or (first and word[1:].islower())):
                 continue
-            if doc_freq(self._stemmer.stemWord(lower)) > 0 or self._zipf(lower, "en") >= REAL_WORD_ZIPF:
+            if doc_freq(stems([lower])[0]) > 0 or self._zipf(lower, "en") >= REAL_WORD_ZIPF:
                 continue
             limit = 2 if len(word) >= 8 else 1
             found = process.extract(lower, self.words, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=25)

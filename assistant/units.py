@@ -7,6 +7,7 @@ these, so a quote is always `page.text[start:end]` of a real page.
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from assistant.models import Citation, Evidence
 from ingest.units import BULLET, in_context, segment
 
 _stemmer = Stemmer.Stemmer("english")
+_stemmer_lock = threading.Lock()  # a PyStemmer object must not be used by two threads at once (API workers)
 WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 STOPWORDS = frozenset(
     """a an and are as at be been but by can could did do does doing for from had has have how i if in into
@@ -62,7 +64,13 @@ def terms(text: str) -> set[str]:
         words.append(w)
         if "-" in w or "'" in w:
             words += re.split(r"[-']", w)
-    return set(_stemmer.stemWords([w for w in words if w not in STOPWORDS and len(w) > 1]))
+    return set(stems([w for w in words if w not in STOPWORDS and len(w) > 1]))
+
+
+def stems(words: list[str]) -> list[str]:
+    """English stems of `words` (lower case), as the keyword index stems them."""
+    with _stemmer_lock:
+        return _stemmer.stemWords(words)
 
 
 def _fold(text: str) -> str:
