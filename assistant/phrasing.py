@@ -57,7 +57,8 @@ _TRAILING = re.compile(rf"(?<![\w'’])(?:{'|'.join(TRAILING)})[\s,.!?:;\-–—
 
 def core_question(message: str) -> str:
     """`message` without the chat frames at its start and end; the message itself when nothing else is left."""
-    text = message.strip().replace("’", "'")
+    original = message.strip()
+    text = normalised = original.replace("’", "'")
     changed = True
     while changed:
         changed = False
@@ -67,13 +68,13 @@ def core_question(message: str) -> str:
                 text = (text[: m.start()] + text[m.end():]).strip(" ,;:-–—")
                 changed = True
     if not re.search(r"\w", text):
-        return message.strip()
-    if text != message.strip().replace("’", "'"):
-        text = text[0].upper() + text[1:]  # "what's our…" after "Hi, " reads as the question it is
-        if message.strip()[-1:] == "?" and text[-1:] not in "?.!":
-            text += "?"  # "…dinner money? Thanks!" stays a question
+        return original
+    if text == normalised:
+        text = original  # nothing came off: the message as typed
     else:
-        text = message.strip()
+        text = text[0].upper() + text[1:]  # "what's our…" after "Hi, " reads as the question it is
+        if original[-1:] == "?" and text[-1:] not in "?.!":
+            text += "?"  # "…dinner money? Thanks!" stays a question
     if INTERROGATIVE.match(text) and text[-1:] not in "?.!:;":
         text += "?"  # typed without its question mark, it is still a question (and is embedded as one)
     return text

@@ -25,13 +25,24 @@ from evals.cases import Case, Outcome, answer, golden_cases, prepare
 from evals.corpora import DEFAULT_KEEP, open_corpus, reader
 from evals.report import md_table
 
-#: (prefix, suffix, lower-case the question's first letter)
+#: Typed in a hurry, as a frame: "casual" is lower case, no apostrophes, no question mark;
+#: "unpunctuated" is lower case with no punctuation at all (hyphens kept).
+CASUAL = "casual"
+UNPUNCTUATED = "unpunctuated"
+#: One typo in the question's longest word (of six letters or more): two neighbouring letters
+#: swapped (used while building `assistant.spelling`), or one letter dropped (written after it was
+#: built, and run only once it was finished).
+SWAPPED = "swapped letters"
+DROPPED = "dropped letter"
+#: (prefix, suffix, lower-case the question's first letter); a named form above stands as the prefix
 TUNE_FRAMES = (
     ("Hi, quick question: ", "", False),
     ("Could you let me know ", "", True),
     ("", " Thanks!", False),
     ("I'm new here, sorry if this is obvious. ", "", False),
     ("Can you tell me, ", " please?", False),
+    (CASUAL, "", False),
+    (SWAPPED, "", False),
 )
 TEST_FRAMES = (
     ("Hello! ", "", False),
@@ -44,17 +55,10 @@ TEST_FRAMES = (
     ("Bit of a silly question but ", "", False),
     ("Do you know ", "", True),
     ("", " Ta!", False),
+    (UNPUNCTUATED, "", False),
+    (DROPPED, "", False),
 )
-#: Typed in a hurry: the tune form was used while building; the test form was written before it.
-CASUAL = "casual"  # lower case, no apostrophes, no question mark
-UNPUNCTUATED = "unpunctuated"  # lower case, no punctuation at all (hyphens kept)
-#: One typo in the question's longest word (of six letters or more): two neighbouring letters
-#: swapped (used while building `assistant.spelling`), or one letter dropped (written after it was
-#: built, and run only once it was finished).
-SWAPPED = "swapped letters"
-DROPPED = "dropped letter"
-TUNE_FRAMES += ((CASUAL, "", False), (SWAPPED, "", False))
-TEST_FRAMES += ((UNPUNCTUATED, "", False), (DROPPED, "", False))
+NAMED = (CASUAL, UNPUNCTUATED, SWAPPED, DROPPED)
 SETS = ("demo", "realdocs")
 
 
@@ -82,7 +86,7 @@ def typo(question: str, swap: bool) -> str:
 
 
 def describe(frame: tuple[str, str, bool]) -> str:
-    return frame[0] if frame[0] in (CASUAL, UNPUNCTUATED, SWAPPED, DROPPED) else framed("…", frame)
+    return frame[0] if frame[0] in NAMED else framed("…", frame)
 
 
 def _stats(outcomes: list[Outcome]) -> tuple[float, float, float, int, int]:
