@@ -216,9 +216,16 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
 
         for event in (key.submit, key.blur):
             event(key_changed, [key, last_key], [*cleared, conv_id, last_key], **hidden)
-        blocks.load(conv_h.start, [browser_id, key], [browser_id, convs["pick"]], **hidden)
+        # What a key shows (role badge, documents, scope choices, saved conversations) is computed by
+        # the page's load and by every key change. Gradio runs separate listeners side by side, so a
+        # slow load (empty key) could finish after a quick sign-in and put the previous reader's view
+        # back. Each output's refreshes therefore share one first-in-first-out group.
+        def in_order(group: str) -> dict:
+            return {**hidden, "concurrency_id": f"ethos-reader-{group}", "concurrency_limit": 1}
+
+        blocks.load(conv_h.start, [browser_id, key], [browser_id, convs["pick"]], **in_order("conversations"))
         for event in (key.submit, key.blur):
-            event(conv_h.choices, [key, browser_id], convs["pick"], **hidden)
+            event(conv_h.choices, [key, browser_id], convs["pick"], **in_order("conversations"))
         convs["open"].click(conv_h.reopen, [convs["pick"], key, browser_id],
                             [chat, turns, conv_id, starter_panel, convs["status"]], **hidden).then(
             lambda m: (*chat_h.tools(m), False, gone), chat, [*tools, editing, edit_note], **hidden)
@@ -234,14 +241,14 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             picker.change(_scope_label, [scope_orgs, scope_docs], scope_box, **hidden)
 
         refresh_out = [role, docs, admin_panel, doomed]
-        for event in (key.submit, key.blur, lib_tab.select, blocks.load):
-            event(lib_h.refresh, [key, doc_search], refresh_out, **hidden)
-        for event in (key.submit, key.blur, blocks.load):
-            event(chat_h.scope_choices, [key], [scope_orgs, scope_docs], **hidden)
+        for event in (blocks.load, key.submit, key.blur, lib_tab.select):
+            event(lib_h.refresh, [key, doc_search], refresh_out, **in_order("library"))
+        for event in (blocks.load, key.submit, key.blur):
+            event(chat_h.scope_choices, [key], [scope_orgs, scope_docs], **in_order("scope"))
         for event in (key.submit, key.blur):  # Gradio's upload request carries it (assistant/api/upload_guard.py)
             event(None, [key], None, js="(k) => { document.cookie = 'ethos_key=' + encodeURIComponent(k || '')"
                                         " + '; path=/; SameSite=Strict'; }", **hidden)
-        doc_search.change(lib_h.search, [key, doc_search], docs, **hidden)
+        doc_search.change(lib_h.search, [key, doc_search], docs, **in_order("library"))
         files.change(lib_h.guess_meta, files, meta_table, **hidden)
         upload_btn.click(lib_h.upload, [files, audience, organisation, key, meta_table],
                          [upload_status, results, docs, doomed, files], **hidden)
