@@ -48,6 +48,10 @@ def _threads(n: int) -> None:
 
 
 THREADS_HELP = "torch threads (0 = torch default); 1 is far faster when other jobs share the CPU"
+EVAL_INDEXES = ROOT / "data" / "eval-indexes"
+# The options the answer evaluations share (each command's default path stays in its signature).
+KeepOption = Annotated[Path, typer.Option(help="Indexes are kept and reused here")]
+ThreadsOption = Annotated[int, typer.Option(help=THREADS_HELP)]
 
 
 @eval_app.callback()
@@ -111,8 +115,8 @@ def golden(
 def answers(
     set_: Annotated[str, typer.Option("--set", help="demo | realdocs | squad | all")] = "all",
     out: Annotated[Path, typer.Option(help="Where answers.md and answers_items.csv go")] = REPORTS,
-    keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
-    torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 1,
+    keep: KeepOption = EVAL_INDEXES,
+    torch_threads: ThreadsOption = 1,
 ) -> None:
     """Answer containment (the headline), refusal, length and latency on every set, test half first."""
     from evals.answers_report import run
@@ -128,8 +132,8 @@ def answers(
 @eval_app.command()
 def phrasing(
     out: Annotated[Path, typer.Option(help="Where phrasing.md goes")] = REPORTS,
-    keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
-    torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 1,
+    keep: KeepOption = EVAL_INDEXES,
+    torch_threads: ThreadsOption = 1,
 ) -> None:
     """Golden questions asked plainly and wrapped in chat ("Hi, quick question: …", "… Thanks!")."""
     from evals.phrasing import run
@@ -142,8 +146,8 @@ def phrasing(
 @eval_app.command()
 def squad(
     out: Annotated[Path, typer.Option(help="Where squad.md and squad_items.csv go")] = REPORTS,
-    keep: Annotated[Path, typer.Option(help="Indexes are kept and reused here")] = ROOT / "data" / "eval-indexes",
-    torch_threads: Annotated[int, typer.Option(help=THREADS_HELP)] = 1,
+    keep: KeepOption = EVAL_INDEXES,
+    torch_threads: ThreadsOption = 1,
 ) -> None:
     """SQuAD 2.0 part a: four articles ingested with `ethos ingest`, questions of the other four refused."""
     from evals.answers_report import run

@@ -27,3 +27,10 @@ def ingested_assistant(tmp_path_factory: pytest.TempPathFactory, corpus: str, fi
     documents = len(files) - ("sources.toml" in files)
     assert report.count("ingested") == documents, report.files
     return Assistant(settings, kb=kb)
+
+
+def ask_as_staff(assistant, question: str, organisation: str | None = None):
+    """The extractive answer a member of staff (of `organisation`, when given) reads."""
+    from assistant.models import Principal
+
+    return assistant.ask(question, Principal("staff", ("all", "staff"), organisation=organisation), mode="extractive")

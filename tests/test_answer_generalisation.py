@@ -13,7 +13,7 @@ import pytest
 
 from assistant.models import Principal
 from assistant.vocabulary import default_vocabulary
-from tests.corpus import ingested_assistant
+from tests.corpus import ask_as_staff as ask, ingested_assistant
 
 MANIFEST = """
 [[documents]]
@@ -92,11 +92,6 @@ def trust(tmp_path_factory: pytest.TempPathFactory):
     return ingested_assistant(tmp_path_factory, "trust", {
         "sources.toml": MANIFEST, "oakfield-behaviour.md": OAKFIELD_BEHAVIOUR,
         "riverside-behaviour.md": RIVERSIDE_BEHAVIOUR, "oakfield-inclusion.md": INCLUSION})
-
-
-def ask(assistant, question: str, organisation: str | None = None):
-    principal = Principal("staff", ("all", "staff"), organisation=organisation)
-    return assistant.ask(question, principal, mode="extractive")
 
 
 def test_a_middle_item_of_a_long_list_is_shown_with_its_intro(trust) -> None:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.models import Principal
 from assistant.phrasing import core_question
-from tests.corpus import ingested_assistant
+from tests.corpus import ask_as_staff as ask, ingested_assistant
 
 MANIFEST = """
 [[documents]]
@@ -69,10 +68,6 @@ FRAMES = [
 def school(tmp_path_factory: pytest.TempPathFactory):
     return ingested_assistant(tmp_path_factory, "phrasing", {
         "sources.toml": MANIFEST, "attendance.md": ATTENDANCE, "staff.md": STAFF})
-
-
-def ask(assistant, question: str):
-    return assistant.ask(question, Principal("staff", ("all", "staff")), mode="extractive")
 
 
 @pytest.mark.parametrize("question", [

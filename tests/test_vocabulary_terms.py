@@ -13,7 +13,7 @@ import pytest
 from assistant.models import Principal
 from assistant.scoring import focus_of
 from assistant.vocabulary import Vocabulary, default_vocabulary
-from tests.corpus import ingested_assistant
+from tests.corpus import ask_as_staff as ask, ingested_assistant
 
 MANIFEST = """
 [[documents]]
@@ -65,10 +65,6 @@ Every pupil on the SEN register has their support reviewed with their parents ea
 def school(tmp_path_factory: pytest.TempPathFactory):
     return ingested_assistant(tmp_path_factory, "vocab", {
         "sources.toml": MANIFEST, "safeguarding.md": SAFEGUARDING, "sen.md": SEN})
-
-
-def ask(assistant, question: str):
-    return assistant.ask(question, Principal("staff", ("all", "staff")), mode="extractive")
 
 
 @pytest.mark.parametrize(("question", "shown"), [
