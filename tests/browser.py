@@ -65,8 +65,7 @@ def page(browser, ui_url, request):
     context = browser.new_context(viewport={"width": 1280, "height": 860})
     page = context.new_page()
     page.set_default_timeout(TIMEOUT_MS)
-    page.goto(ui_url)
-    page.wait_for_selector("#ethos-question textarea")
+    open_page(page, ui_url)
     yield page
     # the last state of every test's page, so a failure in CI can be seen, not guessed
     try:
@@ -77,8 +76,22 @@ def page(browser, ui_url, request):
 
 
 # -- page helpers ------------------------------------------------------------------------------------
+READY = "body[data-ethos-ready]"  # set once the page's load has filled its views (ui/app.py)
+
+
+def open_page(page, url: str | None = None) -> None:
+    """Go to `url` (None: reload) and wait until the page's load has filled its views: a key typed
+    while they landed could be reset to empty (a flaky 'Signed in as staff (default)' in CI)."""
+    page.reload() if url is None else page.goto(url)
+    page.wait_for_selector("#ethos-question textarea")
+    page.wait_for_selector(READY, state="attached")
+
+
 def sign_in(page, key: str, role: str) -> None:
     page.fill("#ethos-key input", key)
+    if page.input_value("#ethos-key input") != key:  # reset by a re-render as it was typed: type it again
+        page.wait_for_timeout(500)
+        page.fill("#ethos-key input", key)
     page.press("#ethos-key input", "Enter")
     page.wait_for_function(
         "r => document.querySelector('#ethos-role .ethos-role-name')?.textContent === r", arg=role)
@@ -104,8 +117,7 @@ def ask(page, question: str):
 def reopen_conversation(page, title: str) -> None:
     """Reload the page and open the saved conversation whose title holds `title`."""
     page.wait_for_timeout(800)  # saved after the answer
-    page.reload()
-    page.wait_for_selector("#ethos-question textarea")
+    open_page(page)
     page.click("#ethos-convs button, #ethos-convs .label-wrap")
     page.click("#ethos-conv-pick input")
     page.get_by_role("option", name=title, exact=False).first.click()

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from tests.browser import (  # noqa: F401 - fixtures
-    ARTIFACTS, DESKTOP, DONE, PHONE, TABS, axe_violations, browser, finished, horizontal_overflow, open_tab, page,
+    ARTIFACTS, DESKTOP, DONE, PHONE, TABS, axe_violations, browser, finished, horizontal_overflow, open_page, open_tab, page,
     ui_settings, ui_url,
 )
 
@@ -78,8 +78,7 @@ def test_every_tab_passes_axe_and_fits_the_screen(browser, ui_url, viewport) -> 
     try:
         page = context.new_page()
         page.set_default_timeout(120_000)
-        page.goto(ui_url)
-        page.wait_for_selector("#ethos-question textarea")
+        open_page(page, ui_url)
         for tab in TABS:
             open_tab(page, tab)
             if tab == "commitments":

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.models import Answer, Citation, Sentence
 from ingest.settings import Settings
-from tests.browser import ARTIFACTS, DONE, TIMEOUT_MS, _in_ci, _serve, browser, ui_settings, ui_url, page, sign_in, finished, wait_answer, ask, open_source, source_titles, library_text, back_to_chat, shoot  # noqa: F401 - fixtures
+from tests.browser import ARTIFACTS, DONE, TIMEOUT_MS, _in_ci, _serve, browser, ui_settings, ui_url, page, open_page, sign_in, finished, wait_answer, ask, open_source, source_titles, library_text, back_to_chat, shoot  # noqa: F401 - fixtures
 from tests.conftest import PRIVATE_DOC_ID
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -226,7 +226,7 @@ def test_unsupported_sentences_are_marked_in_generative_answers(browser, demo_se
         try:
             page = context.new_page()
             page.set_default_timeout(TIMEOUT_MS)
-            page.goto(url)
+            open_page(page, url)
             answer = ask(page, "What are our values?")
             flagged = answer.locator(".ethos-unsupported")
             assert flagged.count() == 1
@@ -337,6 +337,5 @@ def test_onboarding_path_runs_end_to_end(page, assistant) -> None:
     page.wait_for_function("s => (document.querySelector(s)?.textContent || '').includes('1 of 5')", arg=status)
     shoot(page, "onboarding.png")
 
-    page.reload()
-    page.wait_for_selector("#ethos-question textarea")
+    open_page(page)
     assert onboarding.next_topic(assistant.kb, "staff-key").topic == "Our mission and vision"  # remembered

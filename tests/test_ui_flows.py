@@ -8,7 +8,7 @@ import pytest
 
 from assistant.models import Principal
 from tests.browser import (  # noqa: F401 - fixtures
-    DONE, PHONE, ask, browser, open_tab, page, reopen_conversation, sign_in, source_titles, ui_settings, ui_url,
+    DONE, PHONE, ask, browser, open_page, open_tab, page, reopen_conversation, sign_in, source_titles, ui_settings, ui_url,
 )
 
 IN_VIEW = """el => { const r = el.getBoundingClientRect();
@@ -214,7 +214,7 @@ def test_phone_first_screen_has_the_question_and_every_tab(browser, ui_url) -> N
     context = browser.new_context(viewport=PHONE)
     try:
         page = context.new_page()
-        page.goto(ui_url)
+        open_page(page, ui_url)
         box = page.locator("#ethos-question textarea")
         box.wait_for()
         page.wait_for_timeout(600)
@@ -266,8 +266,7 @@ def test_a_conversation_survives_a_reload_and_can_be_deleted(page, browser, ui_u
     other = browser.new_context()  # another browser with no key sees none of it
     try:
         p2 = other.new_page()
-        p2.goto(ui_url)
-        p2.wait_for_selector("#ethos-question textarea")
+        open_page(p2, ui_url)
         p2.click("#ethos-convs button, #ethos-convs .label-wrap")
         p2.click("#ethos-conv-pick input")
         p2.wait_for_timeout(500)
@@ -370,7 +369,7 @@ def test_a_slow_page_load_cannot_put_the_default_reader_back_after_sign_in(
         try:
             page = context.new_page()
             page.set_default_timeout(60_000)
-            page.goto(base)
+            page.goto(base)  # not open_page: the sign-in must race the (slowed) load
             page.wait_for_selector("#ethos-key input")
             assert started.wait(60), "the page's load never asked for the default reader's view"
             sign_in(page, "gov-key", "governor")

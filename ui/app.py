@@ -223,7 +223,6 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
         def in_order(group: str) -> dict:
             return {**hidden, "concurrency_id": f"ethos-reader-{group}", "concurrency_limit": 1}
 
-        blocks.load(conv_h.start, [browser_id, key], [browser_id, convs["pick"]], **in_order("conversations"))
         for event in (key.submit, key.blur):
             event(conv_h.choices, [key, browser_id], convs["pick"], **in_order("conversations"))
         convs["open"].click(conv_h.reopen, [convs["pick"], key, browser_id],
@@ -241,10 +240,17 @@ def build_blocks(assistant: Assistant, settings: Settings, feedback: FeedbackSto
             picker.change(_scope_label, [scope_orgs, scope_docs], scope_box, **hidden)
 
         refresh_out = [role, docs, admin_panel, doomed]
-        for event in (blocks.load, key.submit, key.blur, lib_tab.select):
+        for event in (key.submit, key.blur, lib_tab.select):
             event(lib_h.refresh, [key, doc_search], refresh_out, **in_order("library"))
-        for event in (blocks.load, key.submit, key.blur):
+        for event in (key.submit, key.blur):
             event(chat_h.scope_choices, [key], [scope_orgs, scope_docs], **in_order("scope"))
+        # The page's load fills the same views one after another, then marks the page ready: text typed
+        # into the key box while those updates land can be reset by Gradio's re-render (seen in CI as a
+        # sign-in that never happened), so scripts and the browser tests wait for the mark.
+        loaded = blocks.load(lib_h.refresh, [key, doc_search], refresh_out, **in_order("library"))
+        loaded = loaded.then(chat_h.scope_choices, [key], [scope_orgs, scope_docs], **in_order("scope"))
+        loaded = loaded.then(conv_h.start, [browser_id, key], [browser_id, convs["pick"]], **in_order("conversations"))
+        loaded.then(None, js="() => { document.body.dataset.ethosReady = 'true'; }", **hidden)
         for event in (key.submit, key.blur):  # Gradio's upload request carries it (assistant/api/upload_guard.py)
             event(None, [key], None, js="(k) => { document.cookie = 'ethos_key=' + encodeURIComponent(k || '')"
                                         " + '; path=/; SameSite=Strict'; }", **hidden)
