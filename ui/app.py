@@ -16,7 +16,8 @@ upload / remove / re-index for admins (messages beside each control, confirmatio
 removal). One source viewer (`ui.viewer`), outside the tabs, opens every tab's sources (the Ask and
 Onboarding answers' markers and cards, the Commitments and Reviews rows): a side sheet on a desktop,
 a bottom sheet on a phone. Stable `ethos-*` element ids are part of the
-interface: the browser tests and any custom CSS rely on them.
+interface: the browser tests and any custom CSS rely on them, as on `body[data-ethos-ready]`, set
+once the page's load has filled the views a key changes (type into the page after it).
 
 Every event is `api_visibility="private"`: the page's callbacks are not a second API.
 Another tab gets clickable sources by showing `ui.render.answer_html` (or any element with the
