@@ -52,12 +52,17 @@ def ui_settings(demo_settings: Settings, demo_corpus_with_private: Path) -> Sett
     return demo_settings.model_copy(update={"corpus_dir": demo_corpus_with_private})
 
 
-@pytest.fixture(scope="module")
-def ui_url(browser, ui_settings: Settings, assistant) -> Iterator[str]:
+def ui_app(settings: Settings, assistant):
+    """What `ethos serve` runs: the API with the chat page mounted on it."""
     from assistant.api.main import create_app
     from ui.app import mount_ui
 
-    yield from _serve(mount_ui(create_app(ui_settings, assistant), assistant, ui_settings))
+    return mount_ui(create_app(settings, assistant), assistant, settings)
+
+
+@pytest.fixture(scope="module")
+def ui_url(browser, ui_settings: Settings, assistant) -> Iterator[str]:
+    yield from _serve(ui_app(ui_settings, assistant))
 
 
 @pytest.fixture
@@ -76,6 +81,26 @@ def page(browser, ui_url, request):
 
 
 # -- page helpers ------------------------------------------------------------------------------------
+PAGE_STATE_JS = """() => {
+  const text = sel => (document.querySelector(sel)?.innerText || '').trim().slice(0, 300);
+  const shown = sel => { const el = document.querySelector(sel); return !!el && el.offsetParent !== null; };
+  return {role: text('#ethos-role'), key_typed: !!document.querySelector('#ethos-key input')?.value,
+          tab: text('[role=tab][aria-selected=true]'), admin_panel_shown: shown('#ethos-reindex-btn'),
+          statuses: [...document.querySelectorAll('[id$=-status]')]
+            .map(el => el.id + ': ' + el.innerText.trim().slice(0, 200)).filter(s => !s.endsWith(': ')),
+          answers: document.querySelectorAll('#ethos-chat .ethos-answer').length,
+          errors: [...document.querySelectorAll('.toast-body, .error, .ethos-role-error')].map(e => e.innerText.slice(0, 200))};
+}"""
+
+
+def page_state(page) -> str:
+    """What the page shows that a timeout does not say (badge, key box, tab, statuses, errors)."""
+    try:
+        return str(page.evaluate(PAGE_STATE_JS))
+    except Exception as exc:  # the page may be gone; the failure itself is already reported
+        return f"unavailable: {exc!r}"
+
+
 READY = "body[data-ethos-ready]"  # set once the page's load has filled its views (ui/app.py)
 
 

@@ -112,24 +112,12 @@ def api(live_server: str) -> Iterator[httpx.Client]:
 
 # What a failed browser test's page showed, in the test's own report: CI keeps only its log, so a
 # timeout there (a badge that never changed, a button that never appeared) must say what was on screen.
-PAGE_STATE_JS = """() => {
-  const text = sel => (document.querySelector(sel)?.innerText || '').trim().slice(0, 300);
-  const shown = sel => { const el = document.querySelector(sel); return !!el && el.offsetParent !== null; };
-  return {role: text('#ethos-role'), key_typed: !!document.querySelector('#ethos-key input')?.value, tab: text('[role=tab][aria-selected=true]'),
-          admin_panel_shown: shown('#ethos-reindex-btn'), statuses: [...document.querySelectorAll('[id$=-status]')]
-            .map(el => el.id + ': ' + el.innerText.trim().slice(0, 200)).filter(s => !s.endsWith(': ')),
-          answers: document.querySelectorAll('#ethos-chat .ethos-answer').length,
-          errors: [...document.querySelectorAll('.toast-body, .error, .ethos-role-error')].map(e => e.innerText.slice(0, 200))};
-}"""
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
     report = outcome.get_result()
     page = getattr(item, "funcargs", {}).get("page")
     if report.when == "call" and report.failed and page is not None:
-        try:
-            report.sections.append(("page state at failure", str(page.evaluate(PAGE_STATE_JS))))
-        except Exception as exc:  # the page may be gone; the failure itself is already reported
-            report.sections.append(("page state at failure", f"unavailable: {exc!r}"))
+        from tests.browser import page_state
+
+        report.sections.append(("page state at failure", page_state(page)))

@@ -20,7 +20,7 @@ import pytest
 
 from assistant.models import Answer, Citation, Sentence
 from ingest.settings import Settings
-from tests.browser import ARTIFACTS, DONE, TIMEOUT_MS, _in_ci, _serve, browser, ui_settings, ui_url, page, open_page, sign_in, finished, wait_answer, ask, open_source, source_titles, library_text, back_to_chat, shoot  # noqa: F401 - fixtures
+from tests.browser import ARTIFACTS, DONE, TIMEOUT_MS, _in_ci, _serve, browser, ui_settings, ui_url, ui_app, page, open_page, sign_in, finished, wait_answer, ask, open_source, source_titles, library_text, back_to_chat, shoot  # noqa: F401 - fixtures
 from tests.conftest import PRIVATE_DOC_ID
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -203,11 +203,9 @@ def test_staff_never_sees_the_governors_only_paper(page, assistant) -> None:
 @pytest.mark.browser
 def test_unsupported_sentences_are_marked_in_generative_answers(browser, demo_settings, assistant) -> None:
     """A real OpenAI-compatible server (scripted) behind the same UI: the invented sentence gets ⚠."""
-    from assistant.api.main import create_app
     from assistant.llm import build_llm
     from assistant.service import Assistant
     from tests.fake_llm import FakeLLM
-    from ui.app import mount_ui
 
     invented = "The trust also runs a fleet of research submarines"
 
@@ -220,7 +218,7 @@ def test_unsupported_sentences_are_marked_in_generative_answers(browser, demo_se
     with FakeLLM(default=reply) as fake:
         settings = demo_settings.model_copy(update={"llm_base_url": fake.url})
         generative = Assistant(settings, kb=assistant.kb, llm=build_llm(settings))
-        server = _serve(mount_ui(create_app(settings, generative), generative, settings))
+        server = _serve(ui_app(settings, generative))
         url = next(server)
         context = browser.new_context(viewport={"width": 1280, "height": 860})
         try:
